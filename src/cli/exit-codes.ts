@@ -1,0 +1,15 @@
+/** Process exit codes, documented in README.md. Domain errors start at 3. */
+export const ExitCode = {
+  ok: 0,
+  unexpected: 1,
+  usage: 2,
+  config: 3,
+  hostUnreachable: 4,
+  hostKeyRejected: 5,
+  libvirt: 6,
+  locked: 7,
+  notFound: 8,
+  migrationFailed: 9,
+} as const;
+
+export type ExitCodeName = keyof typeof ExitCode;
