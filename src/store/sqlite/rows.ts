@@ -1,0 +1,156 @@
+import { isPhase } from '../phases.js';
+import type {
+  AuditEntry,
+  AuditOutcome,
+  DeliveryRecord,
+  DeliveryStatus,
+  ExportDetails,
+  JobDetails,
+  LockHolder,
+  MigrationPatch,
+  MigrationRecord,
+} from '../types.js';
+
+export interface MigrationRow {
+  id: string;
+  vm_name: string;
+  vm_uuid: string;
+  source_host: string;
+  target_host: string;
+  phase: string;
+  deadline: string | null;
+  export_image_path: string | null;
+  export_nbd_host: string | null;
+  export_nbd_port: number | null;
+  export_name: string | null;
+  export_pid: number | null;
+  job: string;
+  owner: string | null;
+  created_at: string;
+  updated_at: string;
+  last_error: string | null;
+}
+
+export function migrationFromRow(row: MigrationRow): MigrationRecord {
+  if (!isPhase(row.phase))
+    throw new Error(`Migration ${row.id} has an unknown phase ${JSON.stringify(row.phase)}`);
+  return {
+    id: row.id,
+    vmName: row.vm_name,
+    vmUuid: row.vm_uuid,
+    sourceHost: row.source_host,
+    targetHost: row.target_host,
+    phase: row.phase,
+    deadline: row.deadline,
+    export: exportFromRow(row),
+    job: JSON.parse(row.job) as JobDetails,
+    owner: row.owner,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    lastError: row.last_error,
+  };
+}
+
+function exportFromRow(row: MigrationRow): ExportDetails | null {
+  if (row.export_image_path === null || row.export_nbd_host === null || row.export_nbd_port === null)
+    return null;
+  return {
+    imagePath: row.export_image_path,
+    nbdHost: row.export_nbd_host,
+    nbdPort: row.export_nbd_port,
+    exportName: row.export_name ?? '',
+    pid: row.export_pid,
+  };
+}
+
+/** The columns a patch sets, by column name. Keys left undefined in the patch are left out. */
+export function patchToColumns(patch: MigrationPatch): Record<string, string | number | null> {
+  const columns: Record<string, string | number | null> = {};
+  if (patch.targetHost !== undefined) columns.target_host = patch.targetHost;
+  if (patch.deadline !== undefined) columns.deadline = patch.deadline;
+  if (patch.owner !== undefined) columns.owner = patch.owner;
+  if (patch.lastError !== undefined) columns.last_error = patch.lastError;
+  if (patch.job !== undefined) columns.job = JSON.stringify(patch.job);
+  if (patch.export !== undefined) {
+    const e = patch.export;
+    columns.export_image_path = e?.imagePath ?? null;
+    columns.export_nbd_host = e?.nbdHost ?? null;
+    columns.export_nbd_port = e?.nbdPort ?? null;
+    columns.export_name = e?.exportName ?? null;
+    columns.export_pid = e?.pid ?? null;
+  }
+  return columns;
+}
+
+export interface AuditRow {
+  id: number;
+  at: string;
+  migration_id: string | null;
+  vm: string;
+  step: string;
+  outcome: string;
+  detail: string;
+}
+
+export function auditFromRow(row: AuditRow): AuditEntry {
+  return {
+    id: row.id,
+    at: row.at,
+    migrationId: row.migration_id,
+    vm: row.vm,
+    step: row.step,
+    outcome: row.outcome as AuditOutcome,
+    detail: JSON.parse(row.detail) as Record<string, unknown>,
+  };
+}
+
+export interface LockRow {
+  vm_key: string;
+  token: string;
+  pid: number;
+  host: string;
+  purpose: string;
+  acquired_at: string;
+  expires_at: string;
+}
+
+export function holderFromRow(row: LockRow): LockHolder {
+  return {
+    vmKey: row.vm_key,
+    pid: row.pid,
+    host: row.host,
+    purpose: row.purpose,
+    since: row.acquired_at,
+    expiresAt: row.expires_at,
+  };
+}
+
+export interface DeliveryRow {
+  id: string;
+  migration_id: string;
+  kind: string;
+  channel: string;
+  recipient: string;
+  status: string;
+  attempts: number;
+  next_attempt_at: string;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export function deliveryFromRow(row: DeliveryRow): DeliveryRecord {
+  return {
+    id: row.id,
+    migrationId: row.migration_id,
+    kind: row.kind,
+    channel: row.channel,
+    recipient: row.recipient,
+    status: row.status as DeliveryStatus,
+    attempts: row.attempts,
+    nextAttemptAt: row.next_attempt_at,
+    lastError: row.last_error,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}

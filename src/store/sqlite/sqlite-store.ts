@@ -1,0 +1,90 @@
+import type { Phase } from '../phases.js';
+import type {
+  AuditEntry,
+  AuditFilter,
+  DeliveryRecord,
+  Lock,
+  LockHolder,
+  LockOwner,
+  MigrationFilter,
+  MigrationPatch,
+  MigrationRecord,
+  NewAuditEntry,
+  NewDelivery,
+  NewMigration,
+  Store,
+} from '../types.js';
+import * as audit from './audit-repo.js';
+import type { SqliteContext } from './context.js';
+import * as deliveries from './delivery-repo.js';
+import * as locks from './lock-repo.js';
+import * as migrations from './migration-repo.js';
+
+/** The Store over one better-sqlite3 connection. Async on the outside so that it is interchangeable with PostgreSQL. */
+export class SqliteStore implements Store {
+  constructor(private readonly ctx: SqliteContext) {}
+
+  async createMigration(input: NewMigration): Promise<MigrationRecord> {
+    return migrations.createMigration(this.ctx, input);
+  }
+
+  async getMigration(id: string): Promise<MigrationRecord | undefined> {
+    return migrations.getMigration(this.ctx, id);
+  }
+
+  async getActiveMigration(vmUuid: string): Promise<MigrationRecord | undefined> {
+    return migrations.getActiveMigration(this.ctx, vmUuid);
+  }
+
+  async listMigrations(filter?: MigrationFilter): Promise<MigrationRecord[]> {
+    return migrations.listMigrations(this.ctx, filter);
+  }
+
+  async updatePhase(id: string, from: Phase, to: Phase, patch?: MigrationPatch): Promise<MigrationRecord> {
+    return migrations.updatePhase(this.ctx, id, from, to, patch);
+  }
+
+  async updateDetails(id: string, expectedPhase: Phase, patch: MigrationPatch): Promise<MigrationRecord> {
+    return migrations.updateDetails(this.ctx, id, expectedPhase, patch);
+  }
+
+  async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
+    return audit.appendAudit(this.ctx, entry);
+  }
+
+  async listAudit(filter?: AuditFilter): Promise<AuditEntry[]> {
+    return audit.listAudit(this.ctx, filter);
+  }
+
+  async acquireLock(vmKey: string, owner: LockOwner, ttlMs: number): Promise<Lock> {
+    return locks.acquireLock(this.ctx, vmKey, owner, ttlMs);
+  }
+
+  async getLockHolder(vmKey: string): Promise<LockHolder | undefined> {
+    return locks.getLockHolder(this.ctx, vmKey);
+  }
+
+  async enqueueDelivery(input: NewDelivery): Promise<DeliveryRecord> {
+    return deliveries.enqueueDelivery(this.ctx, input);
+  }
+
+  async listDueDeliveries(now = this.ctx.now(), limit = 100): Promise<DeliveryRecord[]> {
+    return deliveries.listDueDeliveries(this.ctx, now, limit);
+  }
+
+  async listDeliveries(migrationId: string): Promise<DeliveryRecord[]> {
+    return deliveries.listDeliveries(this.ctx, migrationId);
+  }
+
+  async markDeliverySent(id: string): Promise<DeliveryRecord> {
+    return deliveries.markDeliverySent(this.ctx, id);
+  }
+
+  async markDeliveryFailed(id: string, error: string, retryAt?: Date | null): Promise<DeliveryRecord> {
+    return deliveries.markDeliveryFailed(this.ctx, id, error, retryAt ?? null);
+  }
+
+  async close(): Promise<void> {
+    if (this.ctx.db.open) this.ctx.db.close();
+  }
+}

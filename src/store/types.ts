@@ -1,0 +1,202 @@
+import type { Phase } from './phases.js';
+
+/** Where the target serves the migration's image over NBD. */
+export interface ExportDetails {
+  imagePath: string;
+  nbdHost: string;
+  nbdPort: number;
+  exportName: string;
+  /** PID of qemu-nbd on the target, for observing whether the export is alive. */
+  pid: number | null;
+}
+
+/** One disk the block copy moves. */
+export interface DiskJob {
+  /** Guest device, e.g. `vda`. */
+  target: string;
+  sourcePath: string;
+  targetPath: string;
+  format: string;
+  virtualSize: number;
+}
+
+/** Block-job details; free-form beyond the disks so the engine can journal what it needs. */
+export interface JobDetails {
+  disks?: DiskJob[];
+  [key: string]: unknown;
+}
+
+export interface MigrationRecord {
+  id: string;
+  vmName: string;
+  vmUuid: string;
+  sourceHost: string;
+  targetHost: string;
+  phase: Phase;
+  /** ISO-8601 UTC. */
+  deadline: string | null;
+  export: ExportDetails | null;
+  job: JobDetails;
+  /** Who to tell about the move (the VM's owner). */
+  owner: string | null;
+  createdAt: string;
+  updatedAt: string;
+  lastError: string | null;
+}
+
+export interface NewMigration {
+  vmName: string;
+  vmUuid: string;
+  sourceHost: string;
+  targetHost: string;
+  deadline?: string | null;
+  owner?: string | null;
+  job?: JobDetails;
+  /** Defaults to a random UUID. */
+  id?: string;
+}
+
+/** Fields that may change along with (or without) a phase change. `undefined` leaves a field as it is. */
+export interface MigrationPatch {
+  targetHost?: string;
+  deadline?: string | null;
+  export?: ExportDetails | null;
+  job?: JobDetails;
+  owner?: string | null;
+  lastError?: string | null;
+}
+
+export interface MigrationFilter {
+  phase?: Phase | readonly Phase[];
+  /** Matches the source or the target host. */
+  host?: string;
+  /** Matches the VM's name or UUID. */
+  vm?: string;
+  activeOnly?: boolean;
+}
+
+export type AuditOutcome = 'ok' | 'error' | 'info';
+
+export interface AuditEntry {
+  id: number;
+  /** ISO-8601 UTC. */
+  at: string;
+  migrationId: string | null;
+  /** The VM's key: its libvirt UUID, the same key the locks use. */
+  vm: string;
+  step: string;
+  outcome: AuditOutcome;
+  detail: Record<string, unknown>;
+}
+
+export interface NewAuditEntry {
+  migrationId?: string | null;
+  vm: string;
+  step: string;
+  outcome: AuditOutcome;
+  detail?: Record<string, unknown>;
+}
+
+export interface AuditFilter {
+  migrationId?: string;
+  vm?: string;
+  /** The newest entries up to this many, still returned oldest first. */
+  limit?: number;
+}
+
+export interface LockOwner {
+  pid: number;
+  host: string;
+  purpose: string;
+}
+
+export interface LockHolder extends LockOwner {
+  vmKey: string;
+  /** ISO-8601 UTC. */
+  since: string;
+  expiresAt: string;
+}
+
+export interface Lock {
+  readonly vmKey: string;
+  readonly owner: LockOwner;
+  /** The holder this acquisition displaced as stale, if any. */
+  readonly tookOverFrom: LockHolder | null;
+  /** Extends the lease by ttlMs (default: the acquire ttl). Throws LockLostError if another process took it over. */
+  refresh(ttlMs?: number): Promise<void>;
+  /** Idempotent; never removes a lock that another process took over meanwhile. */
+  release(): Promise<void>;
+}
+
+export type DeliveryStatus = 'pending' | 'sent' | 'failed';
+
+export interface DeliveryRecord {
+  id: string;
+  migrationId: string;
+  /** What is said, e.g. `armed`, `reminder`, `done`. */
+  kind: string;
+  /** How, e.g. `smtp`, `webhook`, `command`. */
+  channel: string;
+  recipient: string;
+  status: DeliveryStatus;
+  attempts: number;
+  nextAttemptAt: string;
+  lastError: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface NewDelivery {
+  migrationId: string;
+  kind: string;
+  channel: string;
+  recipient: string;
+  /** Enqueueing twice with the same key yields the first record (e.g. `<migration>:reminder:<day>`). */
+  dedupeKey?: string;
+  /** ISO-8601 UTC; defaults to now. */
+  notBefore?: string;
+}
+
+/**
+ * rehome's state. SQLite by default; a PostgreSQL backend implements the same interface. Methods are async so that a
+ * networked backend fits, even though SQLite answers synchronously.
+ */
+export interface Store {
+  /** Throws ActiveMigrationError if the VM already has an active migration. Audited as `created`. */
+  createMigration(input: NewMigration): Promise<MigrationRecord>;
+  getMigration(id: string): Promise<MigrationRecord | undefined>;
+  /** The VM's one active (non-terminal) migration, by UUID. */
+  getActiveMigration(vmUuid: string): Promise<MigrationRecord | undefined>;
+  /** Oldest first. */
+  listMigrations(filter?: MigrationFilter): Promise<MigrationRecord[]>;
+  /**
+   * Moves `from` → `to` only if the record is still in `from` (PhaseConflictError otherwise), and only along
+   * PHASE_TRANSITIONS. Applies the patch and audits the change in the same transaction.
+   */
+  updatePhase(id: string, from: Phase, to: Phase, patch?: MigrationPatch): Promise<MigrationRecord>;
+  /** Applies the patch only if the record is still in `expectedPhase` (PhaseConflictError otherwise). */
+  updateDetails(id: string, expectedPhase: Phase, patch: MigrationPatch): Promise<MigrationRecord>;
+
+  /** Append-only: there is no way to change or remove an entry. */
+  appendAudit(entry: NewAuditEntry): Promise<AuditEntry>;
+  /** Oldest first. */
+  listAudit(filter?: AuditFilter): Promise<AuditEntry[]>;
+
+  /**
+   * Atomic across processes. A live holder makes it throw LockedError. A stale holder (ttl expired, or its pid dead
+   * on this very host) is taken over, and the takeover audited.
+   */
+  acquireLock(vmKey: string, owner: LockOwner, ttlMs: number): Promise<Lock>;
+  /** The current holder, stale or not, for status displays. */
+  getLockHolder(vmKey: string): Promise<LockHolder | undefined>;
+
+  enqueueDelivery(input: NewDelivery): Promise<DeliveryRecord>;
+  /** Pending deliveries whose next attempt is due at `now`, oldest due first. */
+  listDueDeliveries(now?: Date, limit?: number): Promise<DeliveryRecord[]>;
+  listDeliveries(migrationId: string): Promise<DeliveryRecord[]>;
+  markDeliverySent(id: string): Promise<DeliveryRecord>;
+  /** Counts an attempt. With `retryAt` it stays pending until then; without, it is failed for good. */
+  markDeliveryFailed(id: string, error: string, retryAt?: Date | null): Promise<DeliveryRecord>;
+
+  close(): Promise<void>;
+}

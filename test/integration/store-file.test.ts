@@ -1,0 +1,78 @@
+import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import Database from 'better-sqlite3';
+import { defaultStorePath, openSqliteStore } from '../../src/store/index.js';
+
+function tempDir(t: { teardown(fn: () => void): void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'rehome-store-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+const modeOf = (path: string) => statSync(path).mode & 0o777;
+
+test('a new database lives in a 0700 dir, and it and its WAL files are 0600', async (t) => {
+  const dataDir = join(tempDir(t), 'data', 'rehome');
+  const path = defaultStorePath(dataDir);
+  t.is(path, join(dataDir, 'rehome.db'));
+  const oldUmask = process.umask(0o022);
+  const store = openSqliteStore(path);
+  process.umask(oldUmask);
+  t.teardown(() => store.close());
+  await store.appendAudit({ vm: 'u1', step: 'probe', outcome: 'info' });
+
+  t.is(modeOf(dataDir), 0o700);
+  t.is(modeOf(path), 0o600);
+  t.is(modeOf(`${path}-wal`), 0o600);
+  t.is(modeOf(`${path}-shm`), 0o600);
+  t.deepEqual(store.fixedModes, []);
+});
+
+test('loose modes on an existing database and its WAL files are fixed on open', async (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'rehome.db');
+  const first = openSqliteStore(path);
+  await first.appendAudit({ vm: 'u1', step: 'probe', outcome: 'info' });
+  for (const f of [path, `${path}-wal`, `${path}-shm`]) chmodSync(f, 0o644);
+
+  const second = openSqliteStore(path);
+  t.teardown(() => second.close());
+  await first.close();
+  t.deepEqual([...second.fixedModes].sort(), [path, `${path}-shm`, `${path}-wal`]);
+  t.is(modeOf(path), 0o600);
+  t.is(modeOf(`${path}-wal`), 0o600);
+  t.is(modeOf(`${path}-shm`), 0o600);
+  t.is((await second.listAudit({ vm: 'u1' })).length, 1);
+});
+
+test('an existing parent directory is not touched (it may be shared)', async (t) => {
+  const dir = tempDir(t);
+  chmodSync(dir, 0o755);
+  const store = openSqliteStore(join(dir, 'state.db'));
+  t.teardown(() => store.close());
+  t.is(modeOf(dir), 0o755);
+  t.is(modeOf(join(dir, 'state.db')), 0o600);
+});
+
+test('WAL journal is persistent, and a writer waits busy_timeout for another process’s write lock', async (t) => {
+  const path = join(tempDir(t), 'rehome.db');
+  const store = openSqliteStore(path, { busyTimeoutMs: 300 });
+  t.teardown(() => store.close());
+  const other = new Database(path);
+  t.teardown(() => other.close());
+  t.is(other.pragma('journal_mode', { simple: true }), 'wal');
+
+  other.exec('BEGIN IMMEDIATE');
+  const started = performance.now();
+  const code = await store.appendAudit({ vm: 'u1', step: 'probe', outcome: 'info' }).then(
+    () => 'no error',
+    (err: { code?: string }) => err.code,
+  );
+  const waited = performance.now() - started;
+  other.exec('ROLLBACK');
+  t.is(code, 'SQLITE_BUSY');
+  t.true(waited >= 250, `gave up after ${waited.toFixed(0)} ms`);
+  await t.notThrowsAsync(store.appendAudit({ vm: 'u1', step: 'probe', outcome: 'info' }));
+});

@@ -1,0 +1,35 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import test from 'ava';
+import { isPidAlive } from '../../src/store/index.js';
+
+test('this process is alive; an exited and reaped child is not', async (t) => {
+  t.true(isPidAlive(process.pid));
+  const child = spawn('true');
+  await once(child, 'exit');
+  t.false(isPidAlive(child.pid as number));
+  t.false(isPidAlive(0));
+  t.false(isPidAlive(-1));
+});
+
+test('a zombie (exited, not yet reaped) counts as dead', async (t) => {
+  // The shell backgrounds `sleep 0`, reports its pid, then becomes `sleep 30`, which never reaps it.
+  const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 30'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  t.teardown(() => {
+    if (parent.exitCode === null) process.kill(parent.pid as number, 'SIGKILL');
+  });
+  const [chunk] = (await once(parent.stdout, 'data')) as [Buffer];
+  const zombiePid = Number(chunk.toString().trim());
+  let state = '';
+  for (let i = 0; i < 50 && state !== 'Z'; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const stat = readFileSync(`/proc/${zombiePid}/stat`, 'utf8');
+    state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  }
+  t.is(state, 'Z', 'the child should be a zombie by now');
+  t.false(isPidAlive(zombiePid));
+  t.true(isPidAlive(parent.pid as number));
+});

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Everything a fresh Debian 12 machine (root, no systemd) needs for rehome's tests and its lab:
+# the hypervisor stack that the lab hosts run, then the npm dependencies and a build.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+packages=(
+  qemu-system-x86 qemu-utils seabios ipxe-qemu
+  libvirt-daemon-system libvirt-clients
+  openssh-server openssh-client iproute2 dnsmasq-base gnutls-bin
+  busybox-static linux-image-cloud-amd64 cpio e2fsprogs
+  python3 procps psmisc
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q "${missing[@]}"
+fi
+
+npm ci --no-audit --no-fund
+npm run build

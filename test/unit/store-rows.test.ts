@@ -1,0 +1,91 @@
+import test from 'ava';
+import { RehomeError } from '../../src/cli/errors.js';
+import { ExitCode } from '../../src/cli/exit-codes.js';
+import { LockedError, PhaseConflictError } from '../../src/store/errors.js';
+import { type MigrationRow, migrationFromRow, patchToColumns } from '../../src/store/sqlite/rows.js';
+import { toIsoUtc } from '../../src/store/time.js';
+
+const row: MigrationRow = {
+  id: 'm1',
+  vm_name: 'web1',
+  vm_uuid: 'u1',
+  source_host: 'a',
+  target_host: 'b',
+  phase: 'armed',
+  deadline: null,
+  export_image_path: '/var/lib/libvirt/images/web1.qcow2',
+  export_nbd_host: '10.0.0.2',
+  export_nbd_port: 10809,
+  export_name: 'web1-vda',
+  export_pid: 77,
+  job: '{"disks":[{"target":"vda"}]}',
+  owner: 'ann@example.org',
+  created_at: '2026-11-25T10:00:00.000Z',
+  updated_at: '2026-11-25T10:00:00.000Z',
+  last_error: null,
+};
+
+test('a row maps to a record with its export and job', (t) => {
+  const record = migrationFromRow(row);
+  t.is(record.phase, 'armed');
+  t.deepEqual(record.export, {
+    imagePath: '/var/lib/libvirt/images/web1.qcow2',
+    nbdHost: '10.0.0.2',
+    nbdPort: 10809,
+    exportName: 'web1-vda',
+    pid: 77,
+  });
+  t.deepEqual(record.job, { disks: [{ target: 'vda' }] });
+});
+
+test('a row without export columns has no export', (t) => {
+  t.is(
+    migrationFromRow({ ...row, export_image_path: null, export_nbd_host: null, export_nbd_port: null })
+      .export,
+    null,
+  );
+});
+
+test('an unknown phase in the database is refused, not passed on', (t) => {
+  t.throws(() => migrationFromRow({ ...row, phase: 'teleporting' }), {
+    message: /unknown phase "teleporting"/,
+  });
+});
+
+test('a patch sets only the fields it names; a null export clears all export columns', (t) => {
+  t.deepEqual(patchToColumns({ lastError: 'boom' }), { last_error: 'boom' });
+  t.deepEqual(patchToColumns({ export: null }), {
+    export_image_path: null,
+    export_nbd_host: null,
+    export_nbd_port: null,
+    export_name: null,
+    export_pid: null,
+  });
+  t.deepEqual(patchToColumns({ job: { disks: [] } }), { job: '{"disks":[]}' });
+});
+
+test('timestamps are normalised to UTC with milliseconds, so text order is time order', (t) => {
+  t.is(toIsoUtc('2026-11-25T12:00:00+02:00'), '2026-11-25T10:00:00.000Z');
+  t.throws(() => toIsoUtc('next tuesday'), { instanceOf: RangeError });
+});
+
+test('LockedError names the holder and exits 7', (t) => {
+  const err = new LockedError({
+    vmKey: 'u1',
+    pid: 1234,
+    host: 'mgr-a',
+    purpose: 'watch',
+    since: '2026-11-25T10:00:00.000Z',
+    expiresAt: '2026-11-25T10:05:00.000Z',
+  });
+  t.true(err instanceof RehomeError);
+  t.is(err.exitCode, ExitCode.locked);
+  t.is(err.exitCode, 7);
+  t.regex(err.message, /pid 1234 on mgr-a since 2026-11-25T10:00:00.000Z \(watch\)/);
+});
+
+test('PhaseConflictError says what it found', (t) => {
+  const err = new PhaseConflictError('m1', 'armed', 'cancelling');
+  t.is(err.actual, 'cancelling');
+  t.regex(err.message, /in phase cancelling, not armed/);
+});
