@@ -33,10 +33,21 @@ export abstract class BaseCommand extends Command {
     return super.catch(err);
   }
 
+  /**
+   * A small, stable shape. oclif's default serializes the error object itself: `message` is not enumerable, so it
+   * was lost, and parse errors dragged the whole oclif config along.
+   */
   protected override toErrorJson(err: unknown): unknown {
-    const base = super.toErrorJson(err) as { error?: Record<string, unknown> };
-    const error = base.error ?? {};
-    return { error: { ...error, exitCode: exitCodeOf(err as Error) } };
+    const error = err as Error & { suggestions?: string[]; oclif?: { exit?: number } };
+    const suggestions = error.suggestions ?? [];
+    return {
+      error: {
+        name: error.name,
+        message: error.message,
+        exitCode: exitCodeOf(error),
+        ...(suggestions.length > 0 ? { suggestions } : {}),
+      },
+    };
   }
 }
 

@@ -1,0 +1,52 @@
+import { Args, Flags } from '@oclif/core';
+import { BaseCommand } from '../../src/cli/base-command.js';
+import { configPath, loadConfig, saveConfig } from '../../src/config/config-file.js';
+import { addHost, parseLabels } from '../../src/config/hosts.js';
+import type { HostConfig } from '../../src/config/schema.js';
+
+export interface HostsAddResult {
+  configPath: string;
+  added: HostConfig;
+}
+
+export default class HostsAdd extends BaseCommand {
+  static override summary = 'Add a hypervisor host to the rehome config';
+  static override description =
+    'The address is an ssh destination: rehome resolves it with `ssh -G`, so everything in ~/.ssh/config ' +
+    '(HostName, User, Port, IdentityFile, ProxyJump) applies. Nothing is contacted here.';
+  static override examples = [
+    '<%= config.bin %> hosts add lab-a --address root@10.0.0.11',
+    '<%= config.bin %> hosts add kvm7 --address kvm7.example.net --label zone=z1 --label rack=r4',
+    '<%= config.bin %> hosts add kvm8 --address kvm8 --image-dir /srv/images --json',
+  ];
+  static override args = {
+    name: Args.string({
+      description: 'Name of the host in rehome (letters, digits, ".", "_", "-")',
+      required: true,
+    }),
+  };
+  static override flags = {
+    address: Flags.string({ description: 'ssh destination ([user@]host); defaults to NAME' }),
+    label: Flags.string({
+      aliases: ['labels'],
+      description: 'A label key=value (repeatable), used by placement',
+      multiple: true,
+      default: [],
+    }),
+    'image-dir': Flags.string({ description: 'Directory for disk images on that host (absolute path)' }),
+  };
+
+  async run(): Promise<HostsAddResult> {
+    const { args, flags } = await this.parse(HostsAdd);
+    const loaded = await loadConfig(configPath(this.config.configDir, flags.config));
+    const added = addHost(loaded, {
+      name: args.name,
+      address: flags.address ?? args.name,
+      labels: parseLabels(flags.label),
+      imageDir: flags['image-dir'],
+    });
+    await saveConfig(loaded);
+    if (!this.jsonEnabled()) this.log(`Added host ${added.name} (${added.address}) to ${loaded.path}`);
+    return { configPath: loaded.path, added };
+  }
+}

@@ -1,0 +1,28 @@
+import type { HostConfig } from './schema.js';
+
+/** Plain aligned columns for `rehome hosts list` (no colour, so it pipes and diffs well). */
+export function formatHostsTable(hosts: readonly HostConfig[]): string {
+  if (hosts.length === 0)
+    return 'No hosts configured. Add one with: rehome hosts add NAME --address DESTINATION';
+  const rows = [
+    ['NAME', 'ADDRESS', 'IMAGE DIR', 'LABELS'],
+    ...hosts.map((host) => [
+      host.name,
+      host.address,
+      host.imageDir,
+      Object.entries(host.labels)
+        .map(([key, value]) => `${key}=${value}`)
+        .join(','),
+    ]),
+  ];
+  const widths =
+    rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
+  return rows
+    .map((row) =>
+      row
+        .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}

@@ -1,0 +1,387 @@
+import { readFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import type { Duplex, Readable } from 'node:stream';
+import {
+  type AnyAuthMethod,
+  Client,
+  type ClientChannel,
+  type ConnectConfig,
+  type ServerHostKeyAlgorithm,
+} from 'ssh2';
+import { RehomeError } from '../cli/errors.js';
+import { type HostKeyPolicy, knownKeyTypesFor, verifyHostKey } from './known-hosts.js';
+import { quoteArgv } from './quote.js';
+import { type ResolvedSshHost, resolveSshHost, type SshConfigOptions } from './ssh-config.js';
+
+export interface SshConnectOptions extends SshConfigOptions {
+  /** Record keys of hosts not yet in known_hosts instead of refusing them. A changed key is refused regardless. */
+  acceptUnknownHostKeys?: boolean;
+  /** Defaults to SSH_AUTH_SOCK; pass `null` to not use an agent. */
+  agentSocket?: string | null;
+  /** Used when ssh -G sets no ServerAliveInterval. */
+  defaultKeepaliveMs?: number;
+  /** Used when ssh -G sets no ConnectTimeout. */
+  defaultConnectTimeoutMs?: number;
+  /** Called when a key was appended to known_hosts (so a command can say so on stderr). */
+  onHostKeyAdded?: (event: { host: string; file: string }) => void;
+}
+
+export interface ExecOptions {
+  stdin?: string | Buffer;
+  timeoutMs?: number;
+}
+
+export interface ExecResult {
+  stdout: string;
+  stderr: string;
+  /** `null` when the remote command died from a signal. */
+  code: number | null;
+  signal?: string;
+}
+
+export interface ExecStream {
+  stdout: Readable;
+  stderr: Readable;
+  /** Settles when the remote command has exited. */
+  done: Promise<{ code: number | null; signal?: string }>;
+  /** Close the channel early. */
+  close(): void;
+}
+
+/** One SSH connection to one host. Every remote command is an argv, quoted by `quoteArgv`. */
+export class SshConnection {
+  private closed = false;
+
+  private constructor(
+    readonly name: string,
+    readonly resolved: ResolvedSshHost,
+    private readonly client: Client,
+    private readonly jump?: SshConnection,
+  ) {
+    client.on('close', () => {
+      this.closed = true;
+      this.jump?.close();
+    });
+  }
+
+  /** Resolve `destination` with `ssh -G`, verify the host key against known_hosts, and authenticate. */
+  static async connect(destination: string, options: SshConnectOptions = {}): Promise<SshConnection> {
+    return SshConnection.connectResolved(
+      destination,
+      await resolveSshHost(destination, options),
+      options,
+      false,
+    );
+  }
+
+  private static async connectResolved(
+    name: string,
+    resolved: ResolvedSshHost,
+    options: SshConnectOptions,
+    isJump: boolean,
+  ): Promise<SshConnection> {
+    let jump: SshConnection | undefined;
+    let sock: Readable | undefined;
+    if (resolved.proxyJump) {
+      if (isJump) {
+        throw new RehomeError(
+          `Jump host ${name} has its own ProxyJump: rehome supports a single hop`,
+          'config',
+        );
+      }
+      const hop = parseSingleJump(resolved.proxyJump);
+      const hopResolved = await resolveSshHost(hop.host, options, hop);
+      jump = await SshConnection.connectResolved(hop.host, hopResolved, options, true);
+    }
+    try {
+      if (jump) sock = await jump.forwardOut(resolved.hostname, resolved.port);
+      const client = await openClient(resolved, options, sock);
+      return new SshConnection(name, resolved, client, jump);
+    } catch (err) {
+      jump?.close();
+      throw err;
+    }
+  }
+
+  get isOpen(): boolean {
+    return !this.closed;
+  }
+
+  async exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    const channel = await this.openExec(argv);
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    channel.on('data', (chunk: Buffer) => stdout.push(chunk));
+    channel.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    if (options.stdin !== undefined) channel.end(options.stdin);
+    else channel.end();
+    const done = channelDone(channel);
+    const exit = await withTimeout(done, options.timeoutMs, () => {
+      channel.close();
+      return new RehomeError(
+        `Remote command on ${this.name} timed out after ${options.timeoutMs} ms: ${argv[0]}`,
+        'hostUnreachable',
+      );
+    });
+    return {
+      stdout: Buffer.concat(stdout).toString('utf8'),
+      stderr: Buffer.concat(stderr).toString('utf8'),
+      ...exit,
+    };
+  }
+
+  /** For long output: read `stdout` as it comes; `done` gives the exit code. */
+  async execStream(argv: readonly string[]): Promise<ExecStream> {
+    const channel = await this.openExec(argv);
+    channel.end();
+    return {
+      stdout: channel,
+      stderr: channel.stderr,
+      done: channelDone(channel),
+      close: () => channel.close(),
+    };
+  }
+
+  /** Lines of stdout as they arrive; throws a RehomeError when the command exits non-zero. */
+  async *execLines(argv: readonly string[]): AsyncGenerator<string> {
+    const stream = await this.execStream(argv);
+    const stderr: Buffer[] = [];
+    stream.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    let finished = false;
+    try {
+      yield* createInterface({ input: stream.stdout, crlfDelay: Number.POSITIVE_INFINITY });
+      finished = true;
+    } finally {
+      // Only when the consumer stopped early: otherwise let the exit status arrive.
+      if (!finished) stream.close();
+    }
+    const exit = await stream.done;
+    if (exit.code !== 0) {
+      throw new RehomeError(
+        `Remote command on ${this.name} exited ${exit.code ?? exit.signal}: ${Buffer.concat(stderr).toString('utf8').trim()}`,
+        'unexpected',
+      );
+    }
+  }
+
+  /** A byte stream to a Unix socket on the host (e.g. /run/libvirt/libvirt-sock). */
+  openUnixSocket(path: string): Promise<Duplex> {
+    return new Promise((resolve, reject) => {
+      this.client.openssh_forwardOutStreamLocal(path, (err, channel) => {
+        if (err)
+          reject(new RehomeError(`Cannot open ${path} on ${this.name}: ${err.message}`, 'hostUnreachable'));
+        else resolve(channel);
+      });
+    });
+  }
+
+  /** A TCP stream from the host to `host:port` (ProxyJump uses it). */
+  forwardOut(host: string, port: number): Promise<ClientChannel> {
+    return new Promise((resolve, reject) => {
+      this.client.forwardOut('127.0.0.1', 0, host, port, (err, channel) => {
+        if (err) {
+          reject(
+            new RehomeError(
+              `Jump host ${this.name} cannot reach ${host}:${port}: ${err.message}`,
+              'hostUnreachable',
+            ),
+          );
+        } else resolve(channel);
+      });
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    this.client.end();
+    this.jump?.close();
+  }
+
+  private openExec(argv: readonly string[]): Promise<ClientChannel> {
+    const command = quoteArgv(argv);
+    return new Promise((resolve, reject) => {
+      if (this.closed) {
+        reject(new RehomeError(`The SSH connection to ${this.name} is closed`, 'hostUnreachable'));
+        return;
+      }
+      this.client.exec(command, (err, channel) => {
+        if (err)
+          reject(new RehomeError(`Cannot run a command on ${this.name}: ${err.message}`, 'hostUnreachable'));
+        else resolve(channel);
+      });
+    });
+  }
+}
+
+export interface JumpHop {
+  host: string;
+  user?: string;
+  port?: number;
+}
+
+/** `[user@]host[:port]`, one hop. Several hops or a URI are refused rather than half-supported. */
+export function parseSingleJump(proxyJump: string): JumpHop {
+  if (proxyJump.includes(',') || proxyJump.includes('://')) {
+    throw new RehomeError(
+      `ProxyJump ${proxyJump} is not supported: rehome supports one jump host written as [user@]host[:port]`,
+      'config',
+      ['Give the jump host its own Host entry in your ssh config, and use a single ProxyJump to it'],
+    );
+  }
+  const match = /^(?:([^@\s]+)@)?([^:@\s[\]]+|\[[^\]]+\])(?::(\d+))?$/.exec(proxyJump);
+  if (!match) throw new RehomeError(`Cannot parse ProxyJump ${proxyJump}`, 'config');
+  const hop: JumpHop = { host: (match[2] as string).replace(/^\[(.*)\]$/, '$1') };
+  if (match[1]) hop.user = match[1];
+  if (match[3]) hop.port = Number(match[3]);
+  return hop;
+}
+
+async function openClient(
+  resolved: ResolvedSshHost,
+  options: SshConnectOptions,
+  sock: Readable | undefined,
+): Promise<Client> {
+  const policy: HostKeyPolicy = {
+    host: resolved.hostKeyAlias ?? resolved.hostname,
+    port: resolved.hostKeyAlias ? 22 : resolved.port,
+    userKnownHostsFiles: resolved.userKnownHostsFiles,
+    globalKnownHostsFiles: resolved.globalKnownHostsFiles,
+    acceptUnknown: options.acceptUnknownHostKeys === true || resolved.strictHostKeyChecking === 'accept-new',
+    hashNewEntries: resolved.hashKnownHosts,
+  };
+  const hostKeyAlgorithms = hostKeyAlgorithmsFor(await knownKeyTypesFor(policy));
+  const auth = await authMethods(resolved, options);
+  const client = new Client();
+  let hostKeyError: Error | undefined;
+  const config: ConnectConfig = {
+    host: resolved.hostname,
+    port: resolved.port,
+    username: resolved.user,
+    sock,
+    authHandler: auth,
+    keepaliveInterval:
+      resolved.serverAliveInterval > 0
+        ? resolved.serverAliveInterval * 1000
+        : (options.defaultKeepaliveMs ?? 15_000),
+    keepaliveCountMax: resolved.serverAliveCountMax,
+    readyTimeout: resolved.connectTimeout
+      ? resolved.connectTimeout * 1000
+      : (options.defaultConnectTimeoutMs ?? 20_000),
+    algorithms: hostKeyAlgorithms ? { serverHostKey: hostKeyAlgorithms } : undefined,
+    hostVerifier: (key: Buffer, verify: (valid: boolean) => void) => {
+      verifyHostKey(policy, key).then(
+        (verdict) => {
+          if (verdict.status === 'added') options.onHostKeyAdded?.({ host: policy.host, file: verdict.file });
+          verify(true);
+        },
+        (err: Error) => {
+          hostKeyError = err;
+          verify(false);
+        },
+      );
+    },
+  };
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error & { level?: string }) => {
+      client.removeListener('ready', onReady);
+      client.end();
+      reject(hostKeyError ?? mapConnectError(resolved, err));
+    };
+    const onReady = () => {
+      client.removeListener('error', onError);
+      // Later errors (a dropped connection) surface as failed execs; keep them from crashing the process.
+      client.on('error', () => {});
+      resolve(client);
+    };
+    client.once('error', onError);
+    client.once('ready', onReady);
+    client.connect(config);
+  });
+}
+
+async function authMethods(resolved: ResolvedSshHost, options: SshConnectOptions): Promise<AnyAuthMethod[]> {
+  const username = resolved.user;
+  const methods: AnyAuthMethod[] = [];
+  const agent = options.agentSocket === undefined ? process.env.SSH_AUTH_SOCK : options.agentSocket;
+  if (agent) methods.push({ type: 'agent', username, agent });
+  for (const file of resolved.identityFiles) {
+    const key = await readFile(file).catch(() => undefined);
+    if (key) methods.push({ type: 'publickey', username, key });
+  }
+  if (methods.length === 0) {
+    throw new RehomeError(
+      `No way to authenticate to ${resolved.alias}: no ssh-agent (SSH_AUTH_SOCK) and none of its identity files exist`,
+      'hostUnreachable',
+      [`Identity files tried: ${resolved.identityFiles.join(', ') || '(none)'}`],
+    );
+  }
+  return methods;
+}
+
+const SUPPORTED_HOST_KEY_ALGORITHMS: readonly ServerHostKeyAlgorithm[] = [
+  'ssh-ed25519',
+  'ecdsa-sha2-nistp256',
+  'ecdsa-sha2-nistp384',
+  'ecdsa-sha2-nistp521',
+  'rsa-sha2-512',
+  'rsa-sha2-256',
+  'ssh-rsa',
+];
+
+/**
+ * ssh2 does not order host key algorithms by what known_hosts holds, as OpenSSH does; without this, a host known
+ * only by its RSA key would present ed25519 and look changed.
+ */
+function hostKeyAlgorithmsFor(keyTypes: string[]): ServerHostKeyAlgorithm[] | undefined {
+  const wanted = keyTypes.flatMap((type) =>
+    type === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [type],
+  );
+  const supported = SUPPORTED_HOST_KEY_ALGORITHMS.filter((algorithm) => wanted.includes(algorithm));
+  return supported.length > 0 ? supported : undefined;
+}
+
+function mapConnectError(
+  resolved: ResolvedSshHost,
+  err: Error & { level?: string; code?: string },
+): RehomeError {
+  const where = `${resolved.user}@${resolved.hostname}:${resolved.port}`;
+  if (err.level === 'client-authentication') {
+    return new RehomeError(`SSH authentication to ${where} failed: ${err.message}`, 'hostUnreachable', [
+      'Check that your key is in the host authorized_keys and loaded in ssh-agent or listed as IdentityFile',
+    ]);
+  }
+  return new RehomeError(`Cannot connect to ${where}: ${err.message}`, 'hostUnreachable', [], { cause: err });
+}
+
+function channelDone(channel: ClientChannel): Promise<{ code: number | null; signal?: string }> {
+  return new Promise((resolve) => {
+    let code: number | null = null;
+    let signal: string | undefined;
+    channel.on('exit', (exitCode: number | null, exitSignal?: string) => {
+      code = exitCode;
+      signal = exitSignal ?? undefined;
+    });
+    channel.on('close', () => resolve(signal ? { code, signal } : { code }));
+  });
+}
+
+function withTimeout<T>(
+  promise: Promise<T>,
+  timeoutMs: number | undefined,
+  onTimeout: () => Error,
+): Promise<T> {
+  if (!timeoutMs) return promise;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(onTimeout()), timeoutMs);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
+}

@@ -1,0 +1,264 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import test from 'ava';
+import { execa } from 'execa';
+import { HostKeyChangedError, HostKeyUnknownError } from '../../src/host/host-key-errors.js';
+import { fingerprintOf } from '../../src/host/known-hosts.js';
+import { SshConnection } from '../../src/host/ssh-connection.js';
+import { SshPool } from '../../src/host/ssh-pool.js';
+import { makeSshdDir, startSshd, type TestSshd } from './ssh-sshd-helper.js';
+
+// Module state rather than t.context: ava copies the context per test, and a test below restarts sshd.
+const state = {} as { dir: string; sshd: TestSshd };
+
+test.serial.before(async () => {
+  state.dir = await makeSshdDir();
+  state.sshd = await startSshd(state.dir, join(state.dir, 'host_key_a'));
+});
+
+test.serial.after.always(async () => {
+  await state.sshd?.stop();
+  if (state.dir) await rm(state.dir, { recursive: true, force: true });
+});
+
+function hostKeyFingerprint(pubFile: string): string {
+  const blob = Buffer.from(readFileSync(pubFile, 'utf8').split(' ')[1] as string, 'base64');
+  return fingerprintOf(blob);
+}
+
+test.serial('an unknown host key is refused, naming host and fingerprint', async (t) => {
+  const { sshd, dir } = state;
+  const error = await t.throwsAsync(
+    SshConnection.connect('testhost', { configFile: sshd.sshConfigFile, agentSocket: null }),
+    { instanceOf: HostKeyUnknownError },
+  );
+  const fingerprint = hostKeyFingerprint(join(dir, 'host_key_a.pub'));
+  t.true(error?.message.includes(`[127.0.0.1]:${sshd.port}`), error?.message);
+  t.true(error?.message.includes(fingerprint), error?.message);
+  t.is(error?.exitCode, 5);
+  t.false(existsSync(sshd.knownHostsFile));
+});
+
+test.serial('accepted with the explicit flag, recorded, then known without it', async (t) => {
+  const { sshd } = state;
+  const added: string[] = [];
+  const first = await SshConnection.connect('testhost', {
+    configFile: sshd.sshConfigFile,
+    agentSocket: null,
+    acceptUnknownHostKeys: true,
+    onHostKeyAdded: ({ file }) => added.push(file),
+  });
+  first.close();
+  t.deepEqual(added, [sshd.knownHostsFile]);
+  const line = readFileSync(sshd.knownHostsFile, 'utf8');
+  t.true(line.startsWith(`[127.0.0.1]:${sshd.port} ssh-ed25519 `), line);
+
+  const second = await SshConnection.connect('testhost', {
+    configFile: sshd.sshConfigFile,
+    agentSocket: null,
+  });
+  const result = await second.exec(['true']);
+  second.close();
+  t.is(result.code, 0);
+  t.is(readFileSync(sshd.knownHostsFile, 'utf8'), line, 'a known key is not appended again');
+});
+
+test.serial('exec passes a hostile argv through unchanged and runs nothing from it', async (t) => {
+  const { sshd, dir } = state;
+  const pwned = join(dir, 'pwned');
+  const hostile = `it's a "test" $(touch ${pwned}) \`touch ${pwned}\` ; touch ${pwned}\nline2 -n * ~`;
+  const connection = await SshConnection.connect('testhost', {
+    configFile: sshd.sshConfigFile,
+    agentSocket: null,
+  });
+  const printed = await connection.exec(['printf', '%s', hostile]);
+  const fromStdin = await connection.exec(['cat'], { stdin: hostile });
+  const failing = await connection.exec(['sh', '-c', 'echo oops >&2; exit 7']);
+  connection.close();
+  t.is(printed.stdout, hostile);
+  t.is(fromStdin.stdout, hostile);
+  t.is(failing.code, 7);
+  t.is(failing.stderr, 'oops\n');
+  t.false(existsSync(pwned));
+});
+
+test.serial('exec times out', async (t) => {
+  const { sshd } = state;
+  const connection = await SshConnection.connect('testhost', {
+    configFile: sshd.sshConfigFile,
+    agentSocket: null,
+  });
+  const started = Date.now();
+  await t.throwsAsync(connection.exec(['sleep', '5'], { timeoutMs: 300 }), { message: /timed out/ });
+  t.true(Date.now() - started < 3000);
+  connection.close();
+});
+
+test.serial('execLines streams long output line by line', async (t) => {
+  const { sshd } = state;
+  const connection = await SshConnection.connect('testhost', {
+    configFile: sshd.sshConfigFile,
+    agentSocket: null,
+  });
+  const lines: string[] = [];
+  for await (const line of connection.execLines(['seq', '1', '20000'])) lines.push(line);
+  t.is(lines.length, 20000);
+  t.is(lines[0], '1');
+  t.is(lines[19999], '20000');
+  await t.throwsAsync(
+    (async () => {
+      for await (const _ of connection.execLines(['sh', '-c', 'echo a; echo bad >&2; exit 3'])) {
+      }
+    })(),
+    { message: /exited 3: bad/ },
+  );
+  connection.close();
+});
+
+test.serial('openUnixSocket reaches a Unix socket on the host', async (t) => {
+  const { sshd, dir } = state;
+  const { createServer } = await import('node:net');
+  const socketPath = join(dir, 'echo.sock');
+  const server = createServer((socket) => socket.pipe(socket));
+  await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+  const connection = await SshConnection.connect('testhost', {
+    configFile: sshd.sshConfigFile,
+    agentSocket: null,
+  });
+  const stream = await connection.openUnixSocket(socketPath);
+  const echoed = await new Promise<string>((resolve) => {
+    stream.once('data', (chunk: Buffer) => resolve(chunk.toString()));
+    stream.write('ping');
+  });
+  stream.destroy();
+  connection.close();
+  server.close();
+  t.is(echoed, 'ping');
+});
+
+test.serial('the pool reuses one TCP connection per host', async (t) => {
+  const { sshd } = state;
+  const accepted = () => sshd.log().split('Accepted publickey').length - 1;
+  const before = accepted();
+  const pool = new SshPool({ configFile: sshd.sshConfigFile, agentSocket: null });
+  const [a, b] = await Promise.all([pool.get('testhost'), pool.get('testhost')]);
+  const one = await a.exec(['echo', 'one']);
+  const two = await (await pool.get('testhost')).exec(['echo', 'two']);
+  await pool.closeAll();
+  t.is(a, b);
+  t.is(one.stdout + two.stdout, 'one\ntwo\n');
+  t.is(accepted() - before, 1);
+});
+
+test.serial('ProxyJump with one hop, by alias or as user@host:port', async (t) => {
+  const { sshd, dir } = state;
+  const common = [
+    '  User root',
+    `  IdentityFile ${join(dir, 'client_key')}`,
+    `  UserKnownHostsFile ${sshd.knownHostsFile}`,
+    '  GlobalKnownHostsFile /dev/null',
+  ];
+  const configFile = join(dir, 'ssh_config_jump');
+  writeFileSync(
+    configFile,
+    [
+      readFileSync(sshd.sshConfigFile, 'utf8'),
+      'Host jumped jumped2',
+      '  HostName 127.0.0.1',
+      `  Port ${sshd.port}`,
+      ...common,
+      'Host jumped',
+      '  ProxyJump testhost',
+      'Host jumped2',
+      // 127.1 is 127.0.0.1 spelled so that OpenSSH does not see a jump loop; HostKeyAlias finds its known key.
+      `  ProxyJump root@127.1:${sshd.port}`,
+      'Host 127.1',
+      `  HostKeyAlias [127.0.0.1]:${sshd.port}`,
+      ...common,
+      'Host twohops',
+      '  ProxyJump a,b',
+      '',
+    ].join('\n'),
+  );
+  const accepted = () => sshd.log().split('Accepted publickey').length - 1;
+  for (const alias of ['jumped', 'jumped2']) {
+    const before = accepted();
+    const connection = await SshConnection.connect(alias, { configFile, agentSocket: null });
+    const result = await connection.exec(['echo', alias]);
+    connection.close();
+    t.is(result.stdout, `${alias}\n`);
+    t.is(accepted() - before, 2, 'one session for the jump host, one through it');
+  }
+  await t.throwsAsync(SshConnection.connect('twohops', { configFile, agentSocket: null }), {
+    message: /supports one jump host/,
+  });
+});
+
+test.serial(
+  'authenticates through ssh-agent when no identity file exists; a refused key is an auth error',
+  async (t) => {
+    const { sshd, dir } = state;
+    const configFile = join(dir, 'ssh_config_agent');
+    writeFileSync(
+      configFile,
+      readFileSync(sshd.sshConfigFile, 'utf8').replace(
+        /IdentityFile .*/,
+        `IdentityFile ${join(dir, 'absent_key')}`,
+      ),
+    );
+    await t.throwsAsync(SshConnection.connect('testhost', { configFile, agentSocket: null }), {
+      message: /No way to authenticate/,
+    });
+    const agentSocket = join(dir, 'agent.sock');
+    const agent = spawn('ssh-agent', ['-D', '-a', agentSocket], { stdio: 'ignore' });
+    try {
+      await waitFor(() => existsSync(agentSocket));
+      await execa('ssh-add', ['-q', join(dir, 'client_key')], { env: { SSH_AUTH_SOCK: agentSocket } });
+      const connection = await SshConnection.connect('testhost', { configFile, agentSocket });
+      t.is((await connection.exec(['echo', 'via agent'])).stdout, 'via agent\n');
+      connection.close();
+      await execa('ssh-add', ['-q', '-D'], { env: { SSH_AUTH_SOCK: agentSocket } });
+      await execa('ssh-add', ['-q', join(dir, 'host_key_b')], { env: { SSH_AUTH_SOCK: agentSocket } });
+      const error = await t.throwsAsync(SshConnection.connect('testhost', { configFile, agentSocket }));
+      t.regex(error?.message ?? '', /SSH authentication to root@127\.0\.0\.1:\d+ failed/);
+      t.is((error as { exitCode?: number }).exitCode, 4);
+    } finally {
+      if (agent.pid) process.kill(agent.pid, 'SIGTERM');
+    }
+  },
+);
+
+async function waitFor(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
+test.serial('a changed host key is refused even with acceptUnknownHostKeys', async (t) => {
+  const { sshd, dir } = state;
+  await sshd.stop();
+  const restarted = await startSshd(dir, join(dir, 'host_key_b'), sshd.port);
+  state.sshd = restarted;
+  const before = readFileSync(restarted.knownHostsFile, 'utf8');
+  const error = await t.throwsAsync(
+    SshConnection.connect('testhost', {
+      configFile: restarted.sshConfigFile,
+      agentSocket: null,
+      acceptUnknownHostKeys: true,
+    }),
+    { instanceOf: HostKeyChangedError },
+  );
+  t.true(error?.message.includes(hostKeyFingerprint(join(dir, 'host_key_b.pub'))), error?.message);
+  t.true(error?.message.includes(`[127.0.0.1]:${restarted.port}`));
+  t.is(readFileSync(restarted.knownHostsFile, 'utf8'), before);
+});
+
+test.serial('an unreachable host maps to hostUnreachable', async (t) => {
+  const { sshd } = state;
+  await sshd.stop();
+  const error = await t.throwsAsync(
+    SshConnection.connect('testhost', { configFile: sshd.sshConfigFile, agentSocket: null }),
+  );
+  t.is((error as { exitCode?: number }).exitCode, 4);
+  t.regex(error?.message ?? '', /Cannot connect/);
+});

@@ -1,0 +1,155 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { RehomeError } from '../../src/cli/errors.js';
+import { configPath, loadConfig, parseConfigText, saveConfig } from '../../src/config/config-file.js';
+import { addHost, parseLabels, removeHost } from '../../src/config/hosts.js';
+
+const labConfig = `# rehome config written by the lab
+hosts:
+  - name: lab-a
+    address: lab-a            # ssh destination, resolved with \`ssh -G\`
+    labels: {zone: z1}
+    imageDir: /var/lib/libvirt/images
+  - name: lab-b
+    address: root@10.203.0.12
+tls:
+  certDir: /etc/pki/rehome    # where the fleet certs are on every host
+ssh:
+  acceptUnknownHostKeys: false
+notify:
+  smtp: {host: 127.0.0.1}
+`;
+
+function configError(
+  t: { throws: (fn: () => unknown, expectations?: object) => unknown },
+  text: string,
+): string {
+  const error = t.throws(() => parseConfigText('/etc/rehome/config.yaml', text), {
+    instanceOf: RehomeError,
+  }) as RehomeError;
+  if (error.exitCode !== 3) throw new Error(`expected exit code 3, got ${error.exitCode}`);
+  return error.message;
+}
+
+test('the lab shape loads, with defaults and unknown sections kept', (t) => {
+  const { config } = parseConfigText('c.yaml', labConfig);
+  t.deepEqual(config.hosts[0], {
+    name: 'lab-a',
+    address: 'lab-a',
+    labels: { zone: 'z1' },
+    imageDir: '/var/lib/libvirt/images',
+  });
+  t.deepEqual(config.hosts[1]?.labels, {});
+  t.is(config.hosts[1]?.imageDir, '/var/lib/libvirt/images');
+  t.is(config.tls?.certDir, '/etc/pki/rehome');
+  t.false(config.ssh.acceptUnknownHostKeys);
+  t.deepEqual((config as Record<string, unknown>).notify, { smtp: { host: '127.0.0.1' } });
+});
+
+test('validation errors give file, line and column of the value at fault', (t) => {
+  const message = configError(t, labConfig.replace('imageDir: /var/lib/libvirt/images', 'imageDir: images'));
+  t.regex(message, /\/etc\/rehome\/config\.yaml:6:15: hosts\.0\.imageDir: must be an absolute path/);
+});
+
+test('an unknown key in a host is refused at its line', (t) => {
+  const message = configError(t, labConfig.replace('  - name: lab-b\n', '  - name: lab-b\n    adress: x\n'));
+  t.regex(message, /config\.yaml:7:\d+: hosts\.1: Unrecognized key: "adress"/);
+});
+
+test('a missing required key points at its host entry', (t) => {
+  const message = configError(t, 'hosts:\n  - name: lab-a\n  - name: lab-b\n    address: b\n');
+  t.regex(message, /config\.yaml:2:5: hosts\.0\.address:/);
+});
+
+test('duplicate host names are refused at the second one', (t) => {
+  const message = configError(t, 'hosts:\n  - {name: a, address: a}\n  - {name: a, address: b}\n');
+  t.regex(message, /config\.yaml:3:\d+: hosts\.1\.name: duplicate host name a/);
+});
+
+test('YAML syntax errors give the line', (t) => {
+  const message = configError(t, 'hosts:\n  - name: a\n    address: [unclosed\n');
+  t.regex(message, /config\.yaml:\d+:\d+: invalid YAML/);
+  const tabs = configError(t, 'hosts:\n  - name: a\n\taddress: b\n');
+  t.regex(tabs, /config\.yaml:3:\d+: invalid YAML/);
+});
+
+test('add and remove keep comments and unknown sections', async (t) => {
+  const path = join(mkdtempSync(join(tmpdir(), 'rehome-cfg-')), 'config.yaml');
+  writeFileSync(path, labConfig);
+  const loaded = await loadConfig(path);
+  const added = addHost(loaded, {
+    name: 'lab-c',
+    address: 'lab-c',
+    labels: parseLabels(['zone=z2', 'rack=r1']),
+  });
+  t.deepEqual(added, {
+    name: 'lab-c',
+    address: 'lab-c',
+    labels: { zone: 'z2', rack: 'r1' },
+    imageDir: '/var/lib/libvirt/images',
+  });
+  removeHost(loaded, 'lab-b');
+  await saveConfig(loaded);
+  const text = readFileSync(path, 'utf8');
+  t.true(text.includes('# rehome config written by the lab'));
+  t.true(text.includes('# where the fleet certs are on every host'));
+  t.regex(text, /address: lab-a +# ssh destination/);
+  t.false(text.includes('lab-b'));
+  const reloaded = await loadConfig(path);
+  t.deepEqual(
+    reloaded.config.hosts.map((host) => host.name),
+    ['lab-a', 'lab-c'],
+  );
+  t.deepEqual((reloaded.config as Record<string, unknown>).notify, { smtp: { host: '127.0.0.1' } });
+});
+
+test('a missing file is an empty config, and adding creates it', async (t) => {
+  const dir = join(mkdtempSync(join(tmpdir(), 'rehome-cfg-')), 'nested');
+  const path = configPath(dir);
+  t.is(path, join(dir, 'config.yaml'));
+  t.is(configPath(dir, '/x/y.yaml'), '/x/y.yaml');
+  const loaded = await loadConfig(path);
+  t.false(loaded.exists);
+  t.deepEqual(loaded.config.hosts, []);
+  addHost(loaded, { name: 'h1', address: 'root@h1', imageDir: '/srv/images' });
+  await saveConfig(loaded);
+  t.deepEqual((await loadConfig(path)).config.hosts, [
+    { name: 'h1', address: 'root@h1', labels: {}, imageDir: '/srv/images' },
+  ]);
+});
+
+test('an empty file becomes a host list on add', async (t) => {
+  const loaded = parseConfigText('c.yaml', '# nothing yet\n');
+  addHost(loaded, { name: 'h1', address: 'h1' });
+  t.regex(loaded.document.toString(), /# nothing yet[\s\S]*hosts:\n\s+- name: h1/);
+});
+
+test('duplicates, unknown hosts and bad labels are clear errors with the right kinds', (t) => {
+  const loaded = parseConfigText('c.yaml', labConfig);
+  t.is(
+    t.throws(() => addHost(loaded, { name: 'lab-a', address: 'x' }))?.message,
+    'Host lab-a is already in c.yaml',
+  );
+  t.is((t.throws(() => addHost(loaded, { name: 'lab-a', address: 'x' })) as RehomeError).exitCode, 2);
+  t.is((t.throws(() => removeHost(loaded, 'nosuch')) as RehomeError).exitCode, 8);
+  t.is((t.throws(() => parseLabels(['novalue'])) as RehomeError).exitCode, 2);
+  t.is((t.throws(() => parseLabels(['=v'])) as RehomeError).exitCode, 2);
+  t.is((t.throws(() => parseLabels(['a=1', 'a=2'])) as RehomeError).exitCode, 2);
+  t.deepEqual(parseLabels(['k=v=w', 'e=']), { k: 'v=w', e: '' });
+  t.is((t.throws(() => addHost(loaded, { name: 'bad name', address: 'x' })) as RehomeError).exitCode, 2);
+  t.is(
+    (t.throws(() => addHost(loaded, { name: 'ok', address: '-oProxyCommand=x' })) as RehomeError).exitCode,
+    2,
+  );
+  t.regex(
+    t.throws(() => addHost(loaded, { name: 'x', address: 'x', imageDir: 'rel' }))?.message ?? '',
+    /imageDir: must be an absolute path/,
+  );
+});
+
+test('an empty hosts key is an empty list', (t) => {
+  t.deepEqual(parseConfigText('c.yaml', 'hosts:\n').config.hosts, []);
+  t.deepEqual(parseConfigText('c.yaml', '').config.hosts, []);
+});
