@@ -22,5 +22,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -q "${missing[@]}"
 fi
 
+# vagrant only checks vagrant/Vagrantfile in the tests (`vagrant validate`); the real multi-host lab needs hardware.
+if ! dpkg-query -W -f='${Status}' vagrant-libvirt 2>/dev/null | grep -q 'install ok installed'; then
+  echo "setup: installing vagrant vagrant-libvirt" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  [ ${#missing[@]} -gt 0 ] || apt-get update -q
+  apt-get install -y -q --no-install-recommends vagrant vagrant-libvirt
+fi
+
 npm ci --no-audit --no-fund
 npm run build

@@ -1,0 +1,46 @@
+/**
+ * The contract between the sync layer (NBD export on the target, block copy on the source) and the migration engine.
+ * Everything here is plain data that the engine journals in the store, so a later process can observe and undo it.
+ */
+
+/** An empty image on the target, exported over NBD with TLS by a qemu-nbd process that rehome started. */
+export interface NbdExport {
+  /** The target host's name in the rehome config. */
+  host: string;
+  /** The address qemu-nbd is bound to, as the source host will reach it. */
+  address: string;
+  port: number;
+  exportName: string;
+  /** The image on the target that receives the copy, and becomes the domain's disk there. */
+  imagePath: string;
+  format: 'qcow2';
+  virtualSizeBytes: number;
+  /** qemu-nbd's pid on the target, and its pid file (both used to observe and to close the export). */
+  pid: number;
+  pidFile: string;
+}
+
+export interface CreateExportSpec {
+  host: string;
+  /** Bind address on the target: the target's address that sources use. */
+  bindAddress: string;
+  imagePath: string;
+  virtualSizeBytes: number;
+  exportName: string;
+  /** Directory on the target with ca-cert.pem, server-cert.pem, server-key.pem (the fleet certificates). */
+  certDir: string;
+  /** Where pid files and other temporary files go on the target. */
+  runDir: string;
+}
+
+/** One local disk's mirror, as seen by libvirt on the source. */
+export interface MirrorProgress {
+  disk: string;
+  /** Bytes copied so far and total; libvirt's block job cur/end. */
+  cur: number;
+  end: number;
+  /** True once the job reported ready (cur == end and QEMU's READY). */
+  ready: boolean;
+}
+
+export type MirrorMode = 'background' | 'write-blocking';
