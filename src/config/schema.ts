@@ -25,7 +25,89 @@ export const hostSchema = z.strictObject({
   imageDir: absolutePath.default(DEFAULT_IMAGE_DIR),
 });
 
-/** Later sections (placement, notify, owners…) belong to their own modules and are passed through untouched. */
+/** "72h", "90m", "7d": a positive whole number of minutes, hours or days. */
+export const DURATION_PATTERN = /^[1-9][0-9]{0,5}[mhd]$/;
+const duration = z.string().regex(DURATION_PATTERN, 'must be a duration such as 90m, 24h or 7d');
+const timeZone = z
+  .string()
+  .refine((zone) => isKnownTimeZone(zone), 'is not a time zone this runtime knows (e.g. Europe/Paris)');
+const contact = { address: z.string().min(1), name: z.string().optional() };
+const channelName = z.string().regex(HOST_NAME_PATTERN, 'must use only letters, digits, ".", "_" and "-"');
+
+/**
+ * Who gets the notices and how. No defaults are filled in here (src/notify applies them), so a section read back
+ * is exactly what the operator wrote.
+ */
+export const notifySchema = z.strictObject({
+  /** Told when a VM has no owner of its own; named in every notice as the contact for questions. */
+  operator: z.strictObject({ ...contact, timeZone: timeZone.optional() }).optional(),
+  /** How far ahead a deadline (or a reschedule) may be set; 30 days by default. */
+  maxDeadlineDays: z.number().int().min(1).max(365).optional(),
+  /** Reminders before the deadline; 72h, 24h, 1h by default. */
+  reminders: z.array(duration).optional(),
+  showHostNames: z.boolean().optional(),
+  smtp: z
+    .strictObject({
+      name: channelName.optional(),
+      host: z.string().min(1),
+      port: z.number().int().min(1).max(65535).optional(),
+      security: z.enum(['tls', 'starttls', 'opportunistic', 'none']).optional(),
+      from: z.string().min(1).optional(),
+      auth: z.strictObject({ user: z.string(), pass: z.string() }).optional(),
+      timeoutMs: z.number().int().positive().optional(),
+    })
+    .optional(),
+  webhooks: z
+    .array(
+      z.strictObject({
+        name: channelName,
+        url: z.url({ protocol: /^https?$/ }),
+        secret: z.string().min(16, 'must be at least 16 characters'),
+        headers: z.record(z.string(), z.string()).optional(),
+        timeoutMs: z.number().int().positive().optional(),
+      }),
+    )
+    .optional(),
+  commands: z
+    .array(
+      z.strictObject({
+        name: channelName,
+        argv: z.array(z.string()).min(1),
+        timeoutMs: z.number().int().positive().optional(),
+      }),
+    )
+    .optional(),
+});
+
+/** Owners by VM name or glob (`*`, `?`); an exact name wins over a glob, then the first matching glob. */
+export const ownersSchema = z.array(
+  z.strictObject({
+    vm: z.string().min(1),
+    ...contact,
+    timeZone: timeZone.optional(),
+    /** Channel names to use for this owner; every configured channel by default. */
+    channels: z.array(channelName).optional(),
+  }),
+);
+
+/** The signed self-service links served by `rehome serve`. */
+export const linksSchema = z.strictObject({
+  /** What owners open, e.g. https://ops.example.net/rehome/ (a path prefix behind a reverse proxy is fine). */
+  baseUrl: z.url({ protocol: /^https?$/ }).optional(),
+  /** The HMAC key; by default a random one kept in <configDir>/link-secret (0600). */
+  secret: z.string().min(32, 'must be at least 32 characters').optional(),
+});
+
+function isKnownTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Later sections (placement…) belong to their own modules and are passed through untouched. */
 export const configSchema = z
   .looseObject({
     hosts: z.preprocess((value) => value ?? [], z.array(hostSchema)),
@@ -43,6 +125,22 @@ export const configSchema = z
         sharedPrefixes: z.array(absolutePath).default([]),
       })
       .optional(),
+    /**
+     * Capacity policy per host, used when inventory facts are handed to placement. Defaults: see
+     * DEFAULT_PLACEMENT_POLICY in src/inventory/placement-facts.ts. Loose: placement may add its own keys.
+     */
+    placement: z
+      .looseObject({
+        reservedMemoryMiB: z.number().int().min(0).optional(),
+        memoryOvercommit: z.number().positive().optional(),
+        cpuOvercommit: z.number().positive().optional(),
+        diskHeadroomBytes: z.number().int().min(0).optional(),
+        diskHeadroomRatio: z.number().min(0).max(1).optional(),
+      })
+      .optional(),
+    notify: notifySchema.optional(),
+    owners: ownersSchema.optional(),
+    links: linksSchema.optional(),
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>();
@@ -56,8 +154,28 @@ export const configSchema = z
       }
       seen.add(host.name);
     });
+    const channels = new Set([
+      ...(config.notify?.smtp ? [config.notify.smtp.name ?? 'mail'] : []),
+      ...(config.notify?.webhooks ?? []).map((hook) => hook.name),
+      ...(config.notify?.commands ?? []).map((command) => command.name),
+    ]);
+    config.owners?.forEach((owner, index) => {
+      owner.channels?.forEach((name, at) => {
+        if (!channels.has(name)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `no notify channel is named ${name}`,
+            path: ['owners', index, 'channels', at],
+          });
+        }
+      });
+    });
   });
 
 export type HostConfig = z.infer<typeof hostSchema>;
 export type HostConfigInput = z.input<typeof hostSchema>;
 export type RehomeConfig = z.infer<typeof configSchema>;
+export type NotifyConfig = z.infer<typeof notifySchema>;
+export type OwnersConfig = z.infer<typeof ownersSchema>;
+export type OwnerMapping = OwnersConfig[number];
+export type LinksConfig = z.infer<typeof linksSchema>;

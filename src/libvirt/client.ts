@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import { DomainEventId } from './protocol/constants.js';
+import { DomainEventId, DomainMetadataType } from './protocol/constants.js';
 import { decodeEvent, type LibvirtEvent } from './protocol/events.js';
 import * as m from './protocol/messages.js';
 import { QEMU_PROGRAM, QemuProcedure, REMOTE_PROGRAM, RemoteProcedure } from './protocol/procedures.js';
@@ -277,6 +277,58 @@ export class LibvirtClient {
       await this.remote(
         RemoteProcedure.domainSetLifecycleAction,
         m.encodeSetLifecycleAction(domain, type, action, flags),
+      ),
+    );
+  }
+
+  /**
+   * Statistics of many domains in one call. `stats` is a DomainStatsTypes mask; an empty `domains` means every
+   * domain (then `flags` may filter, as ListAllDomainsFlags-like VIR_CONNECT_GET_ALL_DOMAINS_STATS_* values).
+   */
+  async getAllDomainStats(
+    stats: number,
+    domains: readonly DomainRef[] = [],
+    flags = 0,
+  ): Promise<m.DomainStatsRecord[]> {
+    const reply = await this.remote(
+      RemoteProcedure.connectGetAllDomainStats,
+      m.encodeGetAllDomainStats(domains, stats, flags),
+    );
+    return m.decodeGetAllDomainStats(reply);
+  }
+
+  /** Capacity, allocation and physical size of one disk (target name or path); works on inactive domains too. */
+  async getBlockInfo(domain: DomainRef, disk: string, flags = 0): Promise<m.BlockInfo> {
+    return m.decodeBlockInfo(
+      await this.remote(RemoteProcedure.domainGetBlockInfo, m.encodeDomainString(domain, disk, flags)),
+    );
+  }
+
+  /**
+   * Sets (or with null `metadata`, removes) one namespaced element in the domain's <metadata>, live and/or in the
+   * config (DomainAffect flags). `key` is the namespace prefix libvirt writes, `uri` the namespace.
+   */
+  async setMetadataElement(
+    domain: DomainRef,
+    metadata: string | null,
+    key: string,
+    uri: string,
+    flags = 0,
+  ): Promise<void> {
+    m.decodeEmpty(
+      await this.remote(
+        RemoteProcedure.domainSetMetadata,
+        m.encodeSetMetadata(domain, DomainMetadataType.element, metadata, key, uri, flags),
+      ),
+    );
+  }
+
+  /** The element in namespace `uri` (LibvirtError noDomainMetadata when absent). DomainAffect flags. */
+  async getMetadataElement(domain: DomainRef, uri: string, flags = 0): Promise<string> {
+    return m.decodeString(
+      await this.remote(
+        RemoteProcedure.domainGetMetadata,
+        m.encodeGetMetadata(domain, DomainMetadataType.element, uri, flags),
       ),
     );
   }

@@ -61,7 +61,7 @@ export const PHASE_TRANSITIONS: Readonly<Record<Phase, readonly Phase[]>> = {
   preparing: ['mirroring', ...undoable],
   mirroring: ['armed', 'mirror-lost', ...undoable],
   armed: ['cutover', 'mirroring', 'mirror-lost', ...undoable],
-  'mirror-lost': ['mirroring', ...undoable],
+  'mirror-lost': ['preparing', 'mirroring', ...undoable],
   cutover: ['switching', 'armed', 'rolling-back', 'failed'],
   switching: ['verifying', 'rolling-back', 'failed'],
   verifying: ['done', 'rolling-back', 'failed'],

@@ -144,6 +144,8 @@ export interface DeliveryRecord {
   lastError: string | null;
   createdAt: string;
   updatedAt: string;
+  /** The notice record to (re)send, as given at enqueue; null for deliveries enqueued without one. */
+  notice: Record<string, unknown> | null;
 }
 
 export interface NewDelivery {
@@ -155,6 +157,8 @@ export interface NewDelivery {
   dedupeKey?: string;
   /** ISO-8601 UTC; defaults to now. */
   notBefore?: string;
+  /** The notice record, kept so that a retry sends exactly the same notice. */
+  notice?: Record<string, unknown>;
 }
 
 /**
@@ -197,6 +201,12 @@ export interface Store {
   markDeliverySent(id: string): Promise<DeliveryRecord>;
   /** Counts an attempt. With `retryAt` it stays pending until then; without, it is failed for good. */
   markDeliveryFailed(id: string, error: string, retryAt?: Date | null): Promise<DeliveryRecord>;
+
+  /**
+   * Records the use of a single-use link token. True the first time for a nonce, false ever after (atomic across
+   * processes: two concurrent uses cannot both get true).
+   */
+  markTokenUsed(nonce: string, usedAt?: Date): Promise<boolean>;
 
   close(): Promise<void>;
 }

@@ -33,7 +33,14 @@ test('an empty file (version 0) is brought to the latest version', async (t) => 
   const store = openSqliteStore(path);
   t.teardown(() => store.close());
   t.deepEqual(store.schema, { from: 0, to: latest });
-  t.deepEqual(tables(path), ['audit_log', 'deliveries', 'locks', 'migrations', 'schema_migrations']);
+  t.deepEqual(tables(path), [
+    'audit_log',
+    'deliveries',
+    'locks',
+    'migrations',
+    'schema_migrations',
+    'used_link_tokens',
+  ]);
 });
 
 test('an old database is upgraded on open, keeping its data', async (t) => {

@@ -25,6 +25,9 @@ export const ListAllDomainsFlags = {
 
 export const DomainXmlFlags = { secure: 1, inactive: 2, updateCpu: 4, migratable: 8 } as const;
 
+/** VIR_DOMAIN_METADATA_*: the <description>, the <title>, or one namespaced element in <metadata>. */
+export const DomainMetadataType = { description: 0, title: 1, element: 2 } as const;
+
 /** VIR_DOMAIN_AFFECT_* (also used by update device and set lifecycle action). */
 export const DomainAffect = { current: 0, live: 1, config: 2 } as const;
 
@@ -102,3 +105,16 @@ export const CpuCompareResult = { error: -1, incompatible: 0, identical: 1, supe
 export const CpuCompareFlags = { failIncompatible: 1, validateXml: 2 } as const;
 
 export const QemuMonitorCommandFlags = { default: 0, hmp: 1 } as const;
+
+/** VIR_CONNECT_LIST_NETWORKS_* */
+export const ListAllNetworksFlags = { inactive: 1, active: 2, persistent: 4, transient: 8 } as const;
+
+/** VIR_DOMAIN_STATS_* groups for connect-get-all-domain-stats. */
+export const DomainStatsTypes = {
+  state: 1,
+  cpuTotal: 2,
+  balloon: 4,
+  vcpu: 8,
+  interface: 16,
+  block: 32,
+} as const;

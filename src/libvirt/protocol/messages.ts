@@ -180,6 +180,59 @@ export const decodeBlockJobInfo = (reply: Buffer): BlockJobInfo | null =>
     return found === 1 ? info : null;
   });
 
+/** remote_connect_get_all_domain_stats_args: an empty list of domains asks for every domain. */
+export const encodeGetAllDomainStats = (domains: readonly DomainRef[], stats: number, flags: number) =>
+  body((w) => {
+    w.array(domains, writeDomain);
+    w.uint(stats);
+    w.uint(flags);
+  });
+
+/** One domain's statistics, as libvirt's flat typed parameters (e.g. "state.state", "block.0.capacity"). */
+export interface DomainStatsRecord {
+  domain: DomainRef;
+  params: TypedParam[];
+}
+
+export const decodeGetAllDomainStats = (reply: Buffer): DomainStatsRecord[] =>
+  parse(reply, (r) => r.array((x) => ({ domain: readDomain(x), params: x.array(readTypedParam) })));
+
+/** virDomainBlockInfo, in bytes. */
+export interface BlockInfo {
+  capacity: bigint;
+  allocation: bigint;
+  physical: bigint;
+}
+
+export const decodeBlockInfo = (reply: Buffer): BlockInfo =>
+  parse(reply, (r) => ({ allocation: r.uhyper(), capacity: r.uhyper(), physical: r.uhyper() }));
+
+/** remote_domain_set_metadata_args; a null `metadata` removes the element. */
+export const encodeSetMetadata = (
+  domain: DomainRef,
+  type: number,
+  metadata: string | null,
+  key: string | null,
+  uri: string | null,
+  flags: number,
+) =>
+  body((w) => {
+    writeDomain(w, domain);
+    w.int(type);
+    writeOptionalString(w, metadata);
+    writeOptionalString(w, key);
+    writeOptionalString(w, uri);
+    w.uint(flags);
+  });
+
+export const encodeGetMetadata = (domain: DomainRef, type: number, uri: string | null, flags: number) =>
+  body((w) => {
+    writeDomain(w, domain);
+    w.int(type);
+    writeOptionalString(w, uri);
+    w.uint(flags);
+  });
+
 export const encodeSetLifecycleAction = (domain: DomainRef, type: number, action: number, flags: number) =>
   body((w) => {
     writeDomain(w, domain);

@@ -15,8 +15,8 @@ export function enqueueDelivery(ctx: SqliteContext, input: NewDelivery): Deliver
       .prepare(
         `INSERT INTO deliveries
            (id, dedupe_key, migration_id, kind, channel, recipient, status, attempts, next_attempt_at,
-            created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)
+            created_at, updated_at, notice)
+         VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?)
          ON CONFLICT (dedupe_key) DO NOTHING`,
       )
       .run(
@@ -29,6 +29,7 @@ export function enqueueDelivery(ctx: SqliteContext, input: NewDelivery): Deliver
         input.notBefore ? toIsoUtc(input.notBefore) : at,
         at,
         at,
+        input.notice === undefined ? null : JSON.stringify(input.notice),
       );
     return deliveryFromRow(
       ctx.db.prepare('SELECT * FROM deliveries WHERE dedupe_key = ?').get(dedupeKey) as DeliveryRow,

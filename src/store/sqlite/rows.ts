@@ -137,6 +137,7 @@ export interface DeliveryRow {
   last_error: string | null;
   created_at: string;
   updated_at: string;
+  notice: string | null;
 }
 
 export function deliveryFromRow(row: DeliveryRow): DeliveryRecord {
@@ -152,5 +153,6 @@ export function deliveryFromRow(row: DeliveryRow): DeliveryRecord {
     lastError: row.last_error,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    notice: row.notice === null ? null : (JSON.parse(row.notice) as Record<string, unknown>),
   };
 }

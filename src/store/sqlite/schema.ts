@@ -95,4 +95,15 @@ export const SQLITE_SCHEMA: readonly SchemaStep[] = [
       CREATE INDEX deliveries_due ON deliveries (status, next_attempt_at);
     `,
   },
+  {
+    version: 5,
+    description: 'single-use self-service link tokens; the notice each delivery sends',
+    sql: `
+      CREATE TABLE used_link_tokens (
+        nonce TEXT PRIMARY KEY,
+        used_at TEXT NOT NULL
+      );
+      ALTER TABLE deliveries ADD COLUMN notice TEXT;
+    `,
+  },
 ];

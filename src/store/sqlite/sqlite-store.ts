@@ -19,6 +19,7 @@ import type { SqliteContext } from './context.js';
 import * as deliveries from './delivery-repo.js';
 import * as locks from './lock-repo.js';
 import * as migrations from './migration-repo.js';
+import * as tokens from './token-repo.js';
 
 /** The Store over one better-sqlite3 connection. Async on the outside so that it is interchangeable with PostgreSQL. */
 export class SqliteStore implements Store {
@@ -82,6 +83,10 @@ export class SqliteStore implements Store {
 
   async markDeliveryFailed(id: string, error: string, retryAt?: Date | null): Promise<DeliveryRecord> {
     return deliveries.markDeliveryFailed(this.ctx, id, error, retryAt ?? null);
+  }
+
+  async markTokenUsed(nonce: string, usedAt = this.ctx.now()): Promise<boolean> {
+    return tokens.markTokenUsed(this.ctx, nonce, usedAt);
   }
 
   async close(): Promise<void> {
