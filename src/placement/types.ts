@@ -63,7 +63,8 @@ export interface GuestCpu {
 /**
  * local: a file image that is copied to the target. network: shared or network storage, kept as it is.
  * skip: nothing to move or check (an empty CD-ROM drive, media the inventory chose to drop).
- * unsupported: cannot be moved (a host block device, a LUN, ...): a blocker.
+ * unsupported: cannot be moved (a LUN, a shareable disk, a disk of unknown size, ...): a blocker. A local block device
+ * is `local`: its mirror lands in a qcow2 file on the target.
  */
 export type DiskKind = 'local' | 'network' | 'skip' | 'unsupported';
 
