@@ -3,8 +3,10 @@
  * Everything here is plain data that the engine journals in the store, so a later process can observe and undo it.
  */
 
-/** An empty image on the target, exported over NBD with TLS by a qemu-nbd process that rehome started. */
+/** An image on the target, exported over NBD with TLS by a qemu-nbd process that rehome started. */
 export interface NbdExport {
+  /** The guest disk it receives (e.g. `vda`). */
+  disk: string;
   /** The target host's name in the rehome config. */
   host: string;
   /** The address qemu-nbd is bound to, as the source host will reach it. */
@@ -22,6 +24,7 @@ export interface NbdExport {
 
 export interface CreateExportSpec {
   host: string;
+  disk: string;
   /** Bind address on the target: the target's address that sources use. */
   bindAddress: string;
   imagePath: string;
@@ -29,18 +32,24 @@ export interface CreateExportSpec {
   exportName: string;
   /** Directory on the target with ca-cert.pem, server-cert.pem, server-key.pem (the fleet certificates). */
   certDir: string;
-  /** Where pid files and other temporary files go on the target. */
+  /** Where pid files go on the target. */
   runDir: string;
+  /** Ports already taken by this migration's other exports. */
+  avoidPorts?: readonly number[];
 }
 
 /** One local disk's mirror, as seen by libvirt on the source. */
 export interface MirrorProgress {
   disk: string;
-  /** Bytes copied so far and total; libvirt's block job cur/end. */
+  /** Bytes copied so far and total; libvirt's block job cur/end. `null` when the disk has no job. */
   cur: number;
   end: number;
-  /** True once the job reported ready (cur == end and QEMU's READY). */
-  ready: boolean;
+  present: boolean;
+  /** cur == end and end > 0: nothing dirty at the moment of the reading. */
+  converged: boolean;
 }
 
 export type MirrorMode = 'background' | 'write-blocking';
+
+/** What remains of an export on the target. */
+export type ExportState = 'alive' | 'gone';

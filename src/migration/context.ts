@@ -1,0 +1,67 @@
+import type { LibvirtClient } from '../libvirt/client.js';
+import type { DomainRef } from '../libvirt/protocol/types.js';
+import type { Phase } from '../store/phases.js';
+import type { AuditOutcome, MigrationPatch, MigrationRecord, Store } from '../store/types.js';
+import type { MigrationSettings } from './settings.js';
+import type { HostsPort, MigrationJob, ProgressSink } from './types.js';
+
+export interface TargetHostInfo {
+  name: string;
+  imageDir: string;
+}
+
+/** One migration being worked on: its record (kept current), the hosts, and where progress goes. */
+export class MigrationContext {
+  constructor(
+    public record: MigrationRecord,
+    readonly store: Store,
+    readonly hosts: HostsPort,
+    readonly settings: MigrationSettings & { certDir: string },
+    readonly target: TargetHostInfo,
+    readonly progress: ProgressSink = () => {},
+  ) {}
+
+  get job(): MigrationJob {
+    const job = this.record.job as Partial<MigrationJob>;
+    return { disks: [], exports: [], mode: 'background', ...job } as MigrationJob;
+  }
+
+  /** The domain handle; libvirt finds it by UUID, on either host. */
+  get domain(): DomainRef {
+    return { name: this.record.vmName, uuid: this.record.vmUuid, id: -1 };
+  }
+
+  source(): Promise<LibvirtClient> {
+    return this.hosts.libvirt(this.record.sourceHost);
+  }
+
+  targetClient(): Promise<LibvirtClient> {
+    return this.hosts.libvirt(this.record.targetHost);
+  }
+
+  async patchJob(update: Partial<MigrationJob>, patch: MigrationPatch = {}): Promise<void> {
+    this.record = await this.store.updateDetails(this.record.id, this.record.phase, {
+      ...patch,
+      job: { ...this.job, ...update },
+    });
+  }
+
+  async moveTo(phase: Phase, patch: MigrationPatch = {}): Promise<void> {
+    if (this.record.phase === phase) return;
+    this.record = await this.store.updatePhase(this.record.id, this.record.phase, phase, patch);
+  }
+
+  async audit(step: string, outcome: AuditOutcome, detail: Record<string, unknown> = {}): Promise<void> {
+    await this.store.appendAudit({
+      migrationId: this.record.id,
+      vm: this.record.vmUuid,
+      step,
+      outcome,
+      detail,
+    });
+  }
+
+  note(step: string, message: string): void {
+    this.progress({ vm: this.record.vmName, step, status: 'info', message });
+  }
+}

@@ -1,0 +1,212 @@
+import { RehomeError } from '../cli/errors.js';
+import type { LibvirtClient } from '../libvirt/client.js';
+import { DomainEventId, ShutdownMode } from '../libvirt/protocol/constants.js';
+import type { DomainRef } from '../libvirt/protocol/types.js';
+import type { Phase } from '../store/phases.js';
+import type { MigrationContext } from './context.js';
+import { runSteps, StepFailedError, undoSteps } from './engine.js';
+import { pauseDelayMs } from './faults.js';
+import { activeMigration, contextFor } from './locate.js';
+import { withLock } from './lock.js';
+import { judgePause, type PauseVerdict } from './reboot-trigger.js';
+import type { Runtime } from './runtime.js';
+import { type CutoverRun, cutoverSteps, POINT_OF_NO_RETURN } from './steps-cutover.js';
+import { PREPARE_STEPS } from './steps-prepare.js';
+import type { ProgressSink } from './types.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Suspends the domain now (called straight from the reboot event handler), then judges the latency. A pause later
+ * than the bound is undone at once: the guest boots in place.
+ */
+export async function pauseNow(
+  client: LibvirtClient,
+  domain: DomainRef,
+  eventAt: number,
+  boundMs: number,
+): Promise<PauseVerdict> {
+  const delay = pauseDelayMs();
+  if (delay > 0) await sleep(delay);
+  await client.suspendDomain(domain);
+  const verdict = judgePause(eventAt, Date.now(), boundMs);
+  if (verdict.kind === 'boot-in-place') await client.resumeDomain(domain);
+  return verdict;
+}
+
+/** Every step a rollback may have to undo, in forward order. */
+export function allSteps(run: CutoverRun = {}) {
+  return [...PREPARE_STEPS, ...cutoverSteps(run)];
+}
+
+export type CutoverOutcome = 'done' | 'rolled-back' | 'failed';
+
+/**
+ * Runs the cutover steps from wherever the migration stands (checks skip what is done). A failure before the target
+ * started rolls everything back: the guest runs on the source, target files gone. A failure after it leaves the
+ * migration failed, for an operator: the guest has run on the target and its disk there is the newest.
+ */
+export async function runCutover(ctx: MigrationContext, run: CutoverRun = {}): Promise<CutoverOutcome> {
+  const steps = cutoverSteps(run);
+  if (!ctx.job.inCutover) await ctx.patchJob({ inCutover: true });
+  try {
+    await runSteps(ctx, steps);
+    return 'done';
+  } catch (err) {
+    const failedAt =
+      err instanceof StepFailedError || err instanceof RehomeError
+        ? (err as StepFailedError).step
+        : undefined;
+    const names = steps.map((step) => step.name);
+    const pastNoReturn =
+      failedAt !== undefined && names.indexOf(failedAt) > names.indexOf(POINT_OF_NO_RETURN);
+    const reason = (err as Error).message;
+    if (pastNoReturn) {
+      await ctx.moveTo('failed', { lastError: reason });
+      return 'failed';
+    }
+    await undoSteps(ctx, allSteps(run), 'rolling-back', reason);
+    return 'rolled-back';
+  }
+}
+
+/** The steps whose undo a rollback or cancel of this migration needs. */
+export function undoSetFor(ctx: MigrationContext) {
+  return ctx.job.inCutover ? allSteps() : PREPARE_STEPS;
+}
+
+export interface RebootNowOptions {
+  vm: string;
+  /** Pause the guest as it stands if it ignores the graceful reboot. */
+  force?: boolean;
+  reason?: 'operator' | 'deadline';
+}
+
+export interface RebootNowResult {
+  vm: string;
+  outcome: CutoverOutcome | 'booted-in-place';
+  phase: Phase;
+  source: string;
+  target: string;
+  pauseLatencyMs: number | null;
+  forced: boolean;
+  lastError: string | null;
+}
+
+/**
+ * "Reboot now": ask libvirt for a graceful reboot, catch the reboot event it causes, pause the guest there and cut
+ * over. A guest that ignores the request is paused as it stands only with `force` (or at its deadline).
+ */
+export async function rebootNow(
+  rt: Runtime,
+  options: RebootNowOptions,
+  progress: ProgressSink,
+): Promise<RebootNowResult> {
+  const record = await activeMigration(rt, options.vm);
+  if (record.phase !== 'armed') {
+    throw new RehomeError(`${options.vm} is ${record.phase}, not armed`, 'migrationFailed', [
+      `rehome status ${options.vm}`,
+    ]);
+  }
+  return withLock(rt, record.vmUuid, `reboot ${options.vm}`, async () => {
+    const ctx = contextFor(rt, record, progress);
+    const client = await ctx.source();
+    const domain = ctx.domain;
+    const bound = rt.settings.pauseBoundMs;
+    let eventAt = 0;
+    let resolvePaused: (verdict: PauseVerdict) => void = () => {};
+    let rejectPaused: (err: unknown) => void = () => {};
+    const paused = new Promise<PauseVerdict>((resolve, reject) => {
+      resolvePaused = resolve;
+      rejectPaused = reject;
+    });
+    let caught = false;
+    const unsubscribe = client.onEvent((event) => {
+      if (event.kind !== 'reboot' || event.domain.uuid !== domain.uuid || caught) return;
+      caught = true;
+      eventAt = Date.now();
+      pauseNow(client, domain, eventAt, bound).then(resolvePaused, rejectPaused);
+    });
+    const callbackId = await client.registerDomainEvent(DomainEventId.reboot, domain);
+    let forced = false;
+    try {
+      ctx.note('reboot', 'asking the guest for a graceful reboot');
+      await ctx.patchJob({ trigger: options.reason ?? 'operator' });
+      await client.rebootDomain(domain, ShutdownMode.acpiPowerButton);
+      const timeoutMs = rt.settings.gracefulRebootTimeoutMs;
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), timeoutMs);
+      });
+      const first = await Promise.race([paused, timeout]);
+      clearTimeout(timer);
+      let verdict: PauseVerdict;
+      if (first === 'timeout') {
+        if (!options.force) {
+          throw new RehomeError(`${options.vm} did not reboot within ${timeoutMs} ms`, 'migrationFailed', [
+            `rehome reboot ${options.vm} --force pauses it as it stands (a power cut from its point of view).`,
+          ]);
+        }
+        caught = true;
+        forced = true;
+        ctx.note('reboot', 'the guest ignored the request: pausing it as it stands (--force)');
+        await client.suspendDomain(domain);
+        verdict = { kind: 'cutover', latencyMs: 0 };
+        eventAt = Date.now();
+      } else verdict = first;
+      await ctx.audit('pause', 'info', {
+        latencyMs: verdict.latencyMs,
+        boundMs: bound,
+        verdict: verdict.kind,
+        forced,
+      });
+      await ctx.patchJob({ pauseLatenciesMs: [...(ctx.job.pauseLatenciesMs ?? []), verdict.latencyMs] });
+      if (verdict.kind === 'boot-in-place') {
+        return result(ctx, 'booted-in-place', verdict.latencyMs, forced);
+      }
+      const outcome = await runCutover(ctx, { eventAt });
+      return result(ctx, outcome, verdict.latencyMs, forced);
+    } finally {
+      unsubscribe();
+      await client.deregisterDomainEvent(callbackId).catch(() => undefined);
+    }
+  });
+}
+
+function result(
+  ctx: MigrationContext,
+  outcome: RebootNowResult['outcome'],
+  latency: number,
+  forced: boolean,
+): RebootNowResult {
+  return {
+    vm: ctx.record.vmName,
+    outcome,
+    phase: ctx.record.phase,
+    source: ctx.record.sourceHost,
+    target: ctx.record.targetHost,
+    pauseLatencyMs: latency,
+    forced,
+    lastError: ctx.record.lastError,
+  };
+}
+
+/** Cancel: disarm, end the mirror (the guest keeps running on the source), remove the target files. */
+export async function cancel(rt: Runtime, vm: string, progress: ProgressSink) {
+  const record = await activeMigration(rt, vm);
+  if (['cutover', 'switching', 'verifying'].includes(record.phase)) {
+    throw new RehomeError(`${vm} is in its cutover (${record.phase}); it cannot be cancelled now`, 'locked', [
+      'Wait for it to finish, or run `rehome reconcile` if no rehome process is working on it.',
+    ]);
+  }
+  return withLock(rt, record.vmUuid, `cancel ${vm}`, async () => {
+    const ctx = contextFor(rt, record, progress);
+    await undoSteps(ctx, undoSetFor(ctx), 'cancelling', 'cancelled by the operator');
+    return {
+      vm: ctx.record.vmName,
+      id: ctx.record.id,
+      phase: ctx.record.phase,
+      source: ctx.record.sourceHost,
+    };
+  });
+}

@@ -1,0 +1,114 @@
+import { RehomeError } from '../cli/errors.js';
+import { canTransition, PHASES, type Phase } from '../store/phases.js';
+import type { MigrationContext } from './context.js';
+import { holdBeforeStep, holdForever } from './faults.js';
+import type { Step } from './step.js';
+
+/** A step's precondition refused: nothing was done by it. */
+export class StepBlockedError extends RehomeError {
+  constructor(
+    readonly step: string,
+    reason: string,
+  ) {
+    super(`Step ${step} refused: ${reason}`, 'migrationFailed');
+    this.name = 'StepBlockedError';
+  }
+}
+
+export class StepFailedError extends RehomeError {
+  constructor(
+    readonly step: string,
+    cause: unknown,
+  ) {
+    super(`Step ${step} failed: ${(cause as Error).message ?? String(cause)}`, 'migrationFailed', [], {
+      cause,
+    });
+    this.name = 'StepFailedError';
+  }
+}
+
+/**
+ * Moves to a step's phase. A migration resumed after a crash may already be past it (a cutover found in `verifying`
+ * re-runs its earlier steps, which then skip): it stays where it is.
+ */
+async function enterPhase(ctx: MigrationContext, phase: Phase): Promise<void> {
+  const current = ctx.record.phase;
+  if (current === phase) return;
+  if (canTransition(current, phase)) return ctx.moveTo(phase);
+  if (
+    PHASES.indexOf(current) > PHASES.indexOf(phase) &&
+    PHASES.indexOf(current) <= PHASES.indexOf('verifying')
+  )
+    return;
+  await ctx.moveTo(phase);
+}
+
+/**
+ * Runs steps in order: move to the step's phase, check, run; each outcome journaled in the audit log. Throws
+ * StepBlockedError or StepFailedError at the first step that cannot go on; the caller decides on rollback.
+ */
+export async function runSteps(ctx: MigrationContext, steps: readonly Step[]): Promise<void> {
+  const hold = holdBeforeStep();
+  for (const step of steps) {
+    if (step.enter) await enterPhase(ctx, step.enter);
+    if (hold === step.name) {
+      await ctx.audit(step.name, 'info', { fault: 'REHOME_FAULT_HOLD_BEFORE', pid: process.pid });
+      await holdForever(() => ctx.note(step.name, `holding before ${step.name} (REHOME_FAULT_HOLD_BEFORE)`));
+    }
+    const vm = ctx.record.vmName;
+    const verdict = await step.check(ctx);
+    if (verdict.kind === 'skip') {
+      await ctx.audit(step.name, 'info', { skipped: verdict.reason });
+      ctx.progress({ vm, step: step.name, status: 'skip', message: verdict.reason });
+      continue;
+    }
+    if (verdict.kind === 'blocked') {
+      await ctx.audit(step.name, 'error', { blocked: verdict.reason });
+      ctx.progress({ vm, step: step.name, status: 'error', message: verdict.reason });
+      throw new StepBlockedError(step.name, verdict.reason);
+    }
+    ctx.progress({ vm, step: step.name, status: 'start' });
+    const startedAt = new Date();
+    try {
+      const detail = (await step.run(ctx)) ?? {};
+      const ms = Date.now() - startedAt.getTime();
+      await ctx.audit(step.name, 'ok', { startedAt: startedAt.toISOString(), ms, ...detail });
+      ctx.progress({ vm, step: step.name, status: 'done', message: `${ms} ms` });
+    } catch (err) {
+      const message = (err as Error).message ?? String(err);
+      await ctx.audit(step.name, 'error', { startedAt: startedAt.toISOString(), error: message });
+      ctx.progress({ vm, step: step.name, status: 'error', message });
+      throw new StepFailedError(step.name, err);
+    }
+  }
+}
+
+/**
+ * Runs the undo of every step, last first. Undos observe before acting, so this is also how a crashed migration is
+ * rolled back. `through` is the phase to end in (rolled-back or cancelled); a failing undo leaves the migration
+ * failed, for an operator.
+ */
+export async function undoSteps(
+  ctx: MigrationContext,
+  steps: readonly Step[],
+  via: 'rolling-back' | 'cancelling',
+  reason: string,
+): Promise<void> {
+  const end: Phase = via === 'rolling-back' ? 'rolled-back' : 'cancelled';
+  await ctx.moveTo(via, { lastError: via === 'rolling-back' ? reason : null });
+  for (const step of [...steps].reverse()) {
+    if (!step.undo) continue;
+    try {
+      await step.undo(ctx);
+      await ctx.audit(`undo:${step.name}`, 'ok');
+    } catch (err) {
+      const message = `undo of ${step.name} failed: ${(err as Error).message}`;
+      await ctx.audit(`undo:${step.name}`, 'error', { error: message });
+      await ctx.moveTo('failed', { lastError: message });
+      throw new RehomeError(`${ctx.record.vmName}: ${message}`, 'migrationFailed', [
+        `Check the VM on ${ctx.record.sourceHost} and ${ctx.record.targetHost}, fix what the message says, then run \`rehome reconcile\`.`,
+      ]);
+    }
+  }
+  await ctx.moveTo(end);
+}

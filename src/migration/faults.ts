@@ -1,0 +1,20 @@
+/**
+ * Test-only fault injection, off unless these variables are set (documented in README, used by test/lab):
+ * - REHOME_FAULT_HOLD_BEFORE=<step>: the engine stops for good right before that step (a test then kill -9s it);
+ * - REHOME_FAULT_PAUSE_DELAY_MS=<ms>: the reboot handler waits that long before suspending (exceeds the bound).
+ */
+export function holdBeforeStep(): string | undefined {
+  return process.env.REHOME_FAULT_HOLD_BEFORE || undefined;
+}
+
+export function pauseDelayMs(): number {
+  const value = Number(process.env.REHOME_FAULT_PAUSE_DELAY_MS ?? 0);
+  return Number.isFinite(value) && value > 0 ? value : 0;
+}
+
+export function holdForever(onHold: () => void): Promise<never> {
+  onHold();
+  return new Promise<never>(() => {
+    setInterval(() => {}, 60_000);
+  });
+}

@@ -1,0 +1,54 @@
+import { RehomeError } from '../cli/errors.js';
+import { LibvirtError, LibvirtErrorCode } from '../libvirt/errors.js';
+import type { DomainRef } from '../libvirt/protocol/types.js';
+import { ACTIVE_PHASES } from '../store/phases.js';
+import type { MigrationRecord } from '../store/types.js';
+import { MigrationContext } from './context.js';
+import type { Runtime } from './runtime.js';
+import type { ProgressSink } from './types.js';
+
+/** The one configured host where a domain of this name is defined. */
+export async function locateVm(rt: Runtime, name: string): Promise<{ host: string; domain: DomainRef }> {
+  const found: { host: string; domain: DomainRef }[] = [];
+  const errors: string[] = [];
+  await Promise.all(
+    rt.config.hosts.map(async (host) => {
+      try {
+        const domain = await (await rt.hosts.libvirt(host.name)).lookupDomainByName(name);
+        found.push({ host: host.name, domain });
+      } catch (err) {
+        if (!(err instanceof LibvirtError && err.code === LibvirtErrorCode.noDomain)) {
+          errors.push(`${host.name}: ${(err as Error).message}`);
+        }
+      }
+    }),
+  );
+  if (found.length === 1 && found[0]) return found[0];
+  if (found.length > 1) {
+    throw new RehomeError(
+      `VM ${name} is defined on several hosts: ${found.map((f) => f.host).join(', ')}`,
+      'migrationFailed',
+    );
+  }
+  throw new RehomeError(`No VM named ${name} on any configured host`, 'notFound', errors);
+}
+
+/** The VM's active migration, by name or UUID. */
+export async function activeMigration(rt: Runtime, vm: string): Promise<MigrationRecord> {
+  const [record] = await rt.store.listMigrations({ vm, phase: ACTIVE_PHASES });
+  if (!record)
+    throw new RehomeError(`VM ${vm} has no active migration`, 'notFound', [`rehome migrate ${vm} --to HOST`]);
+  return record;
+}
+
+export function contextFor(rt: Runtime, record: MigrationRecord, progress?: ProgressSink): MigrationContext {
+  const target = rt.host(record.targetHost);
+  return new MigrationContext(
+    record,
+    rt.store,
+    rt.hosts,
+    rt.settings,
+    { name: target.name, imageDir: target.imageDir },
+    progress,
+  );
+}

@@ -1,0 +1,220 @@
+import { LockedError } from '../store/errors.js';
+import { ACTIVE_PHASES } from '../store/phases.js';
+import type { MigrationRecord } from '../store/types.js';
+import { abandonMirror } from '../sync/block-copy.js';
+import type { MigrationContext } from './context.js';
+import { rebootNow, runCutover, undoSetFor } from './cutover.js';
+import { runSteps, undoSteps } from './engine.js';
+import { contextFor } from './locate.js';
+import { withLock } from './lock.js';
+import { observe } from './observe.js';
+import { decideRecovery, type RecoveryAction } from './recovery.js';
+import type { Runtime } from './runtime.js';
+import { arm, PREPARE_STEPS, prepareTarget, startMirrorStep, waitReady } from './steps-prepare.js';
+import type { ProgressSink } from './types.js';
+
+export interface ReconcileEntry {
+  vm: string;
+  id: string;
+  phaseBefore: string;
+  phaseAfter: string;
+  action: RecoveryAction | 'busy' | 'deadline' | 'retention' | 'error';
+  reason: string;
+}
+
+/** Re-establishes a mirror: jobs into dead exports go, dead exports are recreated, then mirror, ready, armed. */
+async function remirror(ctx: MigrationContext): Promise<void> {
+  const client = await ctx.source();
+  for (const disk of ctx.job.disks) await abandonMirror(client, ctx.domain, disk.target);
+  if (ctx.record.phase !== 'mirror-lost') await ctx.moveTo('mirror-lost');
+  await ctx.patchJob({ inCutover: false, converged: false });
+  await runSteps(ctx, [prepareTarget, startMirrorStep, waitReady, arm]);
+}
+
+async function act(ctx: MigrationContext, action: RecoveryAction, reason: string): Promise<void> {
+  switch (action) {
+    case 'none':
+      return;
+    case 'forward': {
+      const outcome = await runCutover(ctx);
+      if (outcome === 'failed') throw new Error(ctx.record.lastError ?? 'the cutover failed');
+      return;
+    }
+    case 'rollback':
+      await undoSteps(
+        ctx,
+        undoSetFor(ctx),
+        ctx.record.phase === 'cancelling' ? 'cancelling' : 'rolling-back',
+        reason,
+      );
+      return;
+    case 'rearm':
+      await ctx.patchJob({ inCutover: false });
+      await ctx.moveTo('armed');
+      return;
+    case 'resume':
+      await (await ctx.source()).resumeDomain(ctx.domain);
+      return;
+    case 'mirror-lost':
+      await ctx.moveTo('mirror-lost');
+      return;
+    case 'remirror':
+      await remirror(ctx);
+      return;
+    case 'continue-prepare':
+      await runSteps(
+        ctx,
+        ctx.record.phase === 'preparing' ? PREPARE_STEPS : [startMirrorStep, waitReady, arm],
+      );
+      return;
+    case 'operator':
+      await ctx.moveTo('failed', { lastError: reason });
+      return;
+  }
+}
+
+/** One migration: observe both hosts, decide, act; under the VM's lock. */
+export async function reconcileOne(
+  rt: Runtime,
+  record: MigrationRecord,
+  progress: ProgressSink,
+): Promise<ReconcileEntry> {
+  const entry = { vm: record.vmName, id: record.id, phaseBefore: record.phase };
+  try {
+    // Look without the lock first: the usual answer is "nothing to do", and a lock held for nothing would make a
+    // watcher leave a reboot of this VM alone.
+    const first = contextFor(rt, record, progress);
+    const glance = decideRecovery({
+      ...(await observe(first)),
+      phase: record.phase,
+      converged: Boolean(first.job.converged),
+    });
+    if (glance.action === 'none')
+      return { ...entry, phaseAfter: record.phase, action: 'none', reason: glance.reason };
+    return await withLock(rt, record.vmUuid, 'reconcile', async () => {
+      const fresh = (await rt.store.getMigration(record.id)) ?? record;
+      const ctx = contextFor(rt, fresh, progress);
+      const observed = await observe(ctx);
+      const decision = decideRecovery({
+        ...observed,
+        phase: fresh.phase,
+        converged: Boolean(ctx.job.converged),
+      });
+      if (decision.action !== 'none') {
+        await ctx.audit('reconcile', 'info', {
+          ...observed,
+          action: decision.action,
+          reason: decision.reason,
+        });
+        ctx.note('reconcile', `${decision.action}: ${decision.reason}`);
+      }
+      try {
+        await act(ctx, decision.action, decision.reason);
+      } catch (err) {
+        return {
+          ...entry,
+          phaseAfter: ctx.record.phase,
+          action: 'error' as const,
+          reason: `${decision.action}: ${(err as Error).message}`,
+        };
+      }
+      return { ...entry, phaseAfter: ctx.record.phase, action: decision.action, reason: decision.reason };
+    });
+  } catch (err) {
+    if (err instanceof LockedError)
+      return { ...entry, phaseAfter: record.phase, action: 'busy', reason: err.message };
+    return { ...entry, phaseAfter: record.phase, action: 'error', reason: (err as Error).message };
+  }
+}
+
+/** Removes source disks whose retention time has passed. */
+async function removeRetained(
+  rt: Runtime,
+  record: MigrationRecord,
+  now: Date,
+): Promise<ReconcileEntry | undefined> {
+  const retained = (
+    record.job as { retained?: { host: string; paths: string[]; until: string; removedAt?: string } }
+  ).retained;
+  if (!retained || retained.removedAt || Date.parse(retained.until) > now.getTime()) return undefined;
+  const shell = await rt.hosts.ssh(retained.host);
+  const result = await shell.exec(['rm', '-f', '--', ...retained.paths]);
+  if (result.code !== 0) {
+    return {
+      vm: record.vmName,
+      id: record.id,
+      phaseBefore: record.phase,
+      phaseAfter: record.phase,
+      action: 'error',
+      reason: result.stderr.trim(),
+    };
+  }
+  await rt.store.updateDetails(record.id, record.phase, {
+    job: { ...record.job, retained: { ...retained, removedAt: now.toISOString() } },
+  });
+  await rt.store.appendAudit({
+    migrationId: record.id,
+    vm: record.vmUuid,
+    step: 'remove-retained',
+    outcome: 'ok',
+    detail: { host: retained.host, paths: retained.paths },
+  });
+  return {
+    vm: record.vmName,
+    id: record.id,
+    phaseBefore: record.phase,
+    phaseAfter: record.phase,
+    action: 'retention',
+    reason: `removed ${retained.paths.join(', ')} on ${retained.host}`,
+  };
+}
+
+/**
+ * One pass, safe to run from cron and alongside `watch`: every active migration is observed and brought forward or
+ * back; deadlines that passed get their graceful reboot; retained source disks past their time are removed.
+ */
+export async function reconcile(
+  rt: Runtime,
+  progress: ProgressSink,
+  options: { vm?: string; now?: Date } = {},
+): Promise<ReconcileEntry[]> {
+  const now = options.now ?? new Date();
+  const entries: ReconcileEntry[] = [];
+  const filter = options.vm ? { vm: options.vm } : {};
+  for (const record of await rt.store.listMigrations({ ...filter, phase: ACTIVE_PHASES })) {
+    const entry = await reconcileOne(rt, record, progress);
+    entries.push(entry);
+    if (entry.phaseAfter === 'armed' && record.deadline && Date.parse(record.deadline) <= now.getTime()) {
+      try {
+        const result = await rebootNow(rt, { vm: record.vmUuid, force: true, reason: 'deadline' }, progress);
+        entries.push({
+          ...entry,
+          phaseBefore: 'armed',
+          phaseAfter: result.phase,
+          action: 'deadline',
+          reason: `deadline ${record.deadline}: ${result.outcome}`,
+        });
+      } catch (err) {
+        entries.push({
+          ...entry,
+          phaseBefore: 'armed',
+          phaseAfter: 'armed',
+          action: 'error',
+          reason: `deadline: ${(err as Error).message}`,
+        });
+      }
+    }
+  }
+  for (const record of await rt.store.listMigrations({ ...filter, phase: 'done' })) {
+    const entry = await removeRetained(rt, record, now).catch((err: Error) => ({
+      vm: record.vmName,
+      id: record.id,
+      phaseBefore: 'done',
+      phaseAfter: 'done',
+      action: 'error' as const,
+      reason: err.message,
+    }));
+    if (entry) entries.push(entry);
+  }
+  return entries;
+}

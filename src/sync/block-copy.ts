@@ -1,0 +1,105 @@
+import { RehomeError } from '../cli/errors.js';
+import type { LibvirtClient } from '../libvirt/client.js';
+import { blockCopyParams } from '../libvirt/client.js';
+import { BlockCopyFlags, DomainState } from '../libvirt/protocol/constants.js';
+import type { DomainRef } from '../libvirt/protocol/types.js';
+import type { MirrorMode, MirrorProgress, NbdExport } from './types.js';
+
+/** What the block copy needs of a libvirt client (a fake in unit tests). */
+export type BlockJobClient = Pick<
+  LibvirtClient,
+  'blockCopy' | 'getBlockJobInfo' | 'blockJobAbort' | 'getDomainState'
+>;
+
+function escapeAttr(value: string): string {
+  return value.replace(/&/g, '&amp;').replace(/'/g, '&apos;').replace(/</g, '&lt;').replace(/"/g, '&quot;');
+}
+
+/** The block copy destination: the target's export, raw over NBD, TLS with the fleet certificates (qemu.conf). */
+export function nbdDestinationXml(nbd: Pick<NbdExport, 'exportName' | 'address' | 'port'>): string {
+  return (
+    `<disk type='network'><driver name='qemu' type='raw'/>` +
+    `<source protocol='nbd' name='${escapeAttr(nbd.exportName)}' tls='yes'>` +
+    `<host name='${escapeAttr(nbd.address)}' port='${nbd.port}'/></source></disk>`
+  );
+}
+
+export function blockCopyFlags(mode: MirrorMode): number {
+  return BlockCopyFlags.transientJob | (mode === 'write-blocking' ? BlockCopyFlags.synchronousWrites : 0);
+}
+
+/** Starts mirroring one disk into its export. The job lives in the source's QEMU, across guest reboots. */
+export async function startMirror(
+  client: BlockJobClient,
+  domain: DomainRef,
+  nbd: NbdExport,
+  options: { mode?: MirrorMode; bandwidthBytesPerSec?: number } = {},
+): Promise<void> {
+  const params = blockCopyParams(
+    options.bandwidthBytesPerSec ? { bandwidth: BigInt(options.bandwidthBytesPerSec) } : {},
+  );
+  await client.blockCopy(
+    domain,
+    nbd.disk,
+    nbdDestinationXml(nbd),
+    params,
+    blockCopyFlags(options.mode ?? 'background'),
+  );
+}
+
+export async function mirrorProgress(
+  client: BlockJobClient,
+  domain: DomainRef,
+  disk: string,
+): Promise<MirrorProgress> {
+  const info = await client.getBlockJobInfo(domain, disk);
+  if (!info) return { disk, cur: 0, end: 0, present: false, converged: false };
+  const cur = Number(info.cur);
+  const end = Number(info.end);
+  return { disk, cur, end, present: true, converged: end > 0 && cur === end };
+}
+
+export function sumProgress(progress: readonly MirrorProgress[]): {
+  cur: number;
+  end: number;
+  converged: boolean;
+} {
+  return {
+    cur: progress.reduce((sum, p) => sum + p.cur, 0),
+    end: progress.reduce((sum, p) => sum + p.end, 0),
+    converged: progress.length > 0 && progress.every((p) => p.converged),
+  };
+}
+
+/**
+ * Ends the copy without pivot: the target then holds exactly what the source held. Refused unless the guest is
+ * paused and the job has no dirty data: ending a copy while the guest runs freezes the target while the source moves on.
+ */
+export async function endMirrorWithoutPivot(
+  client: BlockJobClient,
+  domain: DomainRef,
+  disk: string,
+): Promise<void> {
+  const state = await client.getDomainState(domain);
+  if (state.state !== DomainState.paused) {
+    throw new RehomeError(
+      `Refusing to end the mirror of ${domain.name}/${disk}: the guest is not paused`,
+      'migrationFailed',
+    );
+  }
+  const progress = await mirrorProgress(client, domain, disk);
+  if (!progress.present) return;
+  if (!progress.converged) {
+    throw new RehomeError(
+      `Refusing to end the mirror of ${domain.name}/${disk}: ${progress.end - progress.cur} bytes not yet copied`,
+      'migrationFailed',
+    );
+  }
+  await client.blockJobAbort(domain, disk, 0);
+}
+
+/** Cancels a copy whatever its state (rollback and cancel: the target copy is discarded). Idempotent. */
+export async function abandonMirror(client: BlockJobClient, domain: DomainRef, disk: string): Promise<void> {
+  const info = await client.getBlockJobInfo(domain, disk);
+  if (info) await client.blockJobAbort(domain, disk, 0);
+}

@@ -1,0 +1,4 @@
+export * from './block-copy.js';
+export * from './nbd-export.js';
+export * from './remote.js';
+export type * from './types.js';

@@ -1,0 +1,158 @@
+import { posix } from 'node:path';
+import { RehomeError } from '../cli/errors.js';
+import { mustExec, type RemoteShell } from './remote.js';
+import type { CreateExportSpec, ExportState, NbdExport } from './types.js';
+
+/** The ports rehome's exports use on a target; the first free one is taken. */
+export const NBD_PORT_RANGE = { first: 10809, last: 10999 } as const;
+
+/** Local TCP ports in LISTEN state, from `ss -Htln`. */
+export function parseListeningPorts(ssOutput: string): Set<number> {
+  const ports = new Set<number>();
+  for (const line of ssOutput.split('\n')) {
+    const local = line.trim().split(/\s+/)[3];
+    const port = Number(local?.slice(local.lastIndexOf(':') + 1));
+    if (Number.isInteger(port) && port > 0) ports.add(port);
+  }
+  return ports;
+}
+
+export function pickFreePort(used: ReadonlySet<number>, avoid: readonly number[] = []): number {
+  for (let port = NBD_PORT_RANGE.first; port <= NBD_PORT_RANGE.last; port++) {
+    if (!used.has(port) && !avoid.includes(port)) return port;
+  }
+  throw new RehomeError(
+    `No free NBD port in ${NBD_PORT_RANGE.first}-${NBD_PORT_RANGE.last} on the target`,
+    'migrationFailed',
+  );
+}
+
+export function qemuNbdArgv(spec: CreateExportSpec, port: number, pidFile: string): string[] {
+  return [
+    'qemu-nbd',
+    '-f',
+    'qcow2',
+    '-x',
+    spec.exportName,
+    '-b',
+    spec.bindAddress,
+    '-p',
+    String(port),
+    '--persistent',
+    '--shared=4',
+    '--fork',
+    `--pid-file=${pidFile}`,
+    '--object',
+    `tls-creds-x509,id=tls0,endpoint=server,dir=${spec.certDir},verify-peer=on`,
+    '--tls-creds',
+    'tls0',
+    spec.imagePath,
+  ];
+}
+
+async function pathExists(shell: RemoteShell, path: string): Promise<boolean> {
+  return (await shell.exec(['test', '-e', path])).code === 0;
+}
+
+/**
+ * Creates an empty qcow2 of the given virtual size and exports it over NBD with x509 TLS (client certificate
+ * required). Refuses to overwrite an existing image. The port is the first free one; a lost race for it is retried.
+ */
+export async function createExport(shell: RemoteShell, spec: CreateExportSpec): Promise<NbdExport> {
+  if (await pathExists(shell, spec.imagePath)) {
+    throw new RehomeError(
+      `${spec.imagePath} already exists on ${spec.host}; rehome will not overwrite it`,
+      'migrationFailed',
+      ['Remove it, or cancel the migration that created it.'],
+    );
+  }
+  await mustExec(shell, ['mkdir', '-p', spec.runDir, posix.dirname(spec.imagePath)]);
+  await mustExec(shell, [
+    'qemu-img',
+    'create',
+    '-q',
+    '-f',
+    'qcow2',
+    spec.imagePath,
+    String(spec.virtualSizeBytes),
+  ]);
+  const pidFile = posix.join(spec.runDir, `${spec.exportName}.pid`);
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const used = parseListeningPorts((await mustExec(shell, ['ss', '-Htln'])).stdout);
+    const port = pickFreePort(used, spec.avoidPorts);
+    try {
+      await mustExec(shell, qemuNbdArgv(spec, port, pidFile));
+      const pid = Number((await mustExec(shell, ['cat', pidFile])).stdout.trim());
+      return {
+        disk: spec.disk,
+        host: spec.host,
+        address: spec.bindAddress,
+        port,
+        exportName: spec.exportName,
+        imagePath: spec.imagePath,
+        format: 'qcow2',
+        virtualSizeBytes: spec.virtualSizeBytes,
+        pid,
+        pidFile,
+      };
+    } catch (err) {
+      lastError = err;
+      if (!/address already in use/i.test((err as Error).message)) break;
+    }
+  }
+  await shell.exec(['rm', '-f', spec.imagePath]);
+  throw lastError;
+}
+
+/** Whether a /proc/PID/cmdline is our qemu-nbd serving this export (a reused pid is not ours). */
+export function isOurQemuNbd(cmdline: string, exportName: string): boolean {
+  const argv = cmdline.split('\0');
+  return posix.basename(argv[0] ?? '') === 'qemu-nbd' && argv.includes(exportName);
+}
+
+/** Alive means: the pid runs, is not a zombie, and is qemu-nbd serving this export. */
+export async function observeExport(
+  shell: RemoteShell,
+  nbd: Pick<NbdExport, 'pid' | 'exportName'>,
+): Promise<ExportState> {
+  if (!Number.isInteger(nbd.pid) || nbd.pid <= 0) return 'gone';
+  const stat = await shell.exec(['cat', `/proc/${nbd.pid}/stat`]);
+  if (stat.code !== 0) return 'gone';
+  const state = stat.stdout.slice(stat.stdout.lastIndexOf(')') + 2).charAt(0);
+  if (state === 'Z' || state === 'X') return 'gone';
+  const cmdline = await shell.exec(['cat', `/proc/${nbd.pid}/cmdline`]);
+  return cmdline.code === 0 && isOurQemuNbd(cmdline.stdout, nbd.exportName) ? 'alive' : 'gone';
+}
+
+/** SIGTERM, then wait until it has exited: qemu-nbd flushes the image on the way out. Idempotent. */
+export async function closeExport(shell: RemoteShell, nbd: NbdExport, timeoutMs = 15_000): Promise<void> {
+  if ((await observeExport(shell, nbd)) === 'alive') {
+    await shell.exec(['kill', '-TERM', String(nbd.pid)]);
+    const until = Date.now() + timeoutMs;
+    while ((await observeExport(shell, nbd)) === 'alive') {
+      if (Date.now() > until) {
+        throw new RehomeError(
+          `qemu-nbd (pid ${nbd.pid}) on ${nbd.host} did not exit after SIGTERM`,
+          'migrationFailed',
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+  await shell.exec(['rm', '-f', nbd.pidFile]);
+}
+
+/** Removes the target image (only after its export is closed). Idempotent. */
+export async function removeImage(shell: RemoteShell, nbd: Pick<NbdExport, 'imagePath'>): Promise<void> {
+  await mustExec(shell, ['rm', '-f', nbd.imagePath]);
+}
+
+/** The virtual size in bytes of an image on a host; `-U` because the running QEMU holds it. */
+export async function imageVirtualSize(shell: RemoteShell, path: string): Promise<number> {
+  const { stdout } = await mustExec(shell, ['qemu-img', 'info', '-U', '--output=json', path]);
+  const size = (JSON.parse(stdout) as { 'virtual-size'?: number })['virtual-size'];
+  if (typeof size !== 'number')
+    throw new RehomeError(`qemu-img info gave no virtual size for ${path}`, 'migrationFailed');
+  return size;
+}

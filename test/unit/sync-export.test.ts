@@ -1,0 +1,65 @@
+import test from 'ava';
+import { interfaceWithLink, tapsLeft } from '../../src/migration/nic-xml.js';
+import { nbdDestinationXml } from '../../src/sync/block-copy.js';
+import { isOurQemuNbd, parseListeningPorts, pickFreePort, qemuNbdArgv } from '../../src/sync/nbd-export.js';
+
+test('listening ports from ss -Htln, and the first free one in the range', (t) => {
+  const ss = [
+    'LISTEN 0      128          0.0.0.0:22        0.0.0.0:*',
+    'LISTEN 0      4        10.203.0.12:10809     0.0.0.0:*',
+    'LISTEN 0      128             [::]:22           [::]:*',
+  ].join('\n');
+  const used = parseListeningPorts(ss);
+  t.deepEqual([...used].sort(), [10809, 22]);
+  t.is(pickFreePort(used), 10810);
+  t.is(pickFreePort(used, [10810]), 10811);
+});
+
+test('qemu-nbd argv: TLS with client certificates, bound to the address, one argv element each', (t) => {
+  const argv = qemuNbdArgv(
+    {
+      host: 'b',
+      disk: 'vda',
+      bindAddress: '10.0.0.2',
+      imagePath: '/img/x.qcow2',
+      virtualSizeBytes: 1,
+      exportName: 'e',
+      certDir: '/pki',
+      runDir: '/run/rehome',
+    },
+    10809,
+    '/run/rehome/e.pid',
+  );
+  t.true(argv.includes('tls-creds-x509,id=tls0,endpoint=server,dir=/pki,verify-peer=on'));
+  t.deepEqual(argv.slice(argv.indexOf('-b'), argv.indexOf('-b') + 4), ['-b', '10.0.0.2', '-p', '10809']);
+  t.is(argv.at(-1), '/img/x.qcow2');
+});
+
+test('a reused pid is not taken for our export', (t) => {
+  t.true(isOurQemuNbd('/usr/bin/qemu-nbd\0-x\0rehome-1-vda\0/img', 'rehome-1-vda'));
+  t.false(isOurQemuNbd('/usr/bin/qemu-nbd\0-x\0rehome-2-vda\0/img', 'rehome-1-vda'));
+  t.false(isOurQemuNbd('/bin/sleep\0rehome-1-vda', 'rehome-1-vda'));
+});
+
+test('the block copy destination is NBD with TLS, XML-escaped', (t) => {
+  t.is(
+    nbdDestinationXml({ exportName: "a'b", address: '10.0.0.2', port: 10809 }),
+    "<disk type='network'><driver name='qemu' type='raw'/><source protocol='nbd' name='a&apos;b' tls='yes'><host name='10.0.0.2' port='10809'/></source></disk>",
+  );
+});
+
+test('link down by MAC keeps the rest of the live interface', (t) => {
+  const live = `<domain><devices><interface type='bridge'><mac address='52:54:00:aa:bb:cc'/><source bridge='br0'/><target dev='vnet3'/><model type='virtio'/></interface><interface type='bridge'><mac address='52:54:00:00:00:01'/><source bridge='br1'/></interface></devices></domain>`;
+  const xml = interfaceWithLink(live, '52:54:00:AA:BB:CC', 'down') ?? '';
+  t.regex(xml, /<source bridge="br0"\/>|<source bridge='br0'\/>/);
+  t.regex(xml, /<link state="down"\/>/);
+  t.notRegex(xml, /br1/);
+  t.is(interfaceWithLink(live, '52:54:00:99:99:99', 'down'), undefined);
+});
+
+test('taps of the guest are found by their fe: MAC', (t) => {
+  const ipLink =
+    '7: vnet0: <BROADCAST> mtu 1500 qdisc noop\\    link/ether fe:54:00:aa:bb:cc brd ff:ff:ff:ff:ff:ff\n8: vnet1: <BROADCAST>\\    link/ether fe:54:00:00:00:09 brd ff:ff:ff:ff:ff:ff';
+  t.deepEqual(tapsLeft(ipLink, ['52:54:00:aa:bb:cc']), ['vnet0']);
+  t.deepEqual(tapsLeft(ipLink, ['52:54:00:12:34:56']), []);
+});
