@@ -10,6 +10,8 @@ export const ExitCode = {
   locked: 7,
   notFound: 8,
   migrationFailed: 9,
+  /** A plan or drain has VMs that cannot be moved (no target, passthrough devices, unsupported disks or NICs). */
+  blocked: 10,
 } as const;
 
 export type ExitCodeName = keyof typeof ExitCode;

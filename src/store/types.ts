@@ -161,6 +161,85 @@ export interface NewDelivery {
   notice?: Record<string, unknown>;
 }
 
+/** A host that takes no new VMs. `draining`: also being emptied. A host without a record is active. */
+export type HostStateName = 'cordoned' | 'draining';
+
+export interface HostStateRecord {
+  host: string;
+  state: HostStateName;
+  reason: string | null;
+  /** When the host left the active state (kept when it goes from cordoned to draining). ISO-8601 UTC. */
+  since: string;
+  updatedAt: string;
+}
+
+export interface HostStateChange {
+  host: string;
+  before: HostStateName | 'active';
+  after: HostStateName | 'active';
+  /** False when the host already was in the asked state: nothing was written. */
+  changed: boolean;
+}
+
+export type DrainStatusName = 'running' | 'armed' | 'partial' | 'failed';
+
+/** Per VM of a drain: pending → preparing → armed | failed; blocked ones are never started. */
+export type DrainVmOutcome = 'pending' | 'preparing' | 'armed' | 'failed' | 'blocked';
+
+export interface DrainVmRecord {
+  vmUuid: string;
+  vmName: string;
+  /** Order in the plan, for a stable display. */
+  position: number;
+  targetHost: string | null;
+  outcome: DrainVmOutcome;
+  migrationId: string | null;
+  /** Why it is blocked or failed. */
+  detail: string | null;
+  updatedAt: string;
+}
+
+export interface DrainRecord {
+  id: string;
+  host: string;
+  deadline: string | null;
+  concurrency: number;
+  bandwidthBytesPerSec: number | null;
+  status: DrainStatusName;
+  startedAt: string;
+  finishedAt: string | null;
+  lastError: string | null;
+  /** In plan order. */
+  vms: DrainVmRecord[];
+}
+
+export interface NewDrain {
+  host: string;
+  deadline?: string | null;
+  concurrency: number;
+  bandwidthBytesPerSec?: number | null;
+  vms: {
+    vmUuid: string;
+    vmName: string;
+    targetHost: string | null;
+    outcome: 'pending' | 'blocked';
+    detail?: string | null;
+  }[];
+  id?: string;
+}
+
+export interface DrainPatch {
+  status?: DrainStatusName;
+  finishedAt?: string | null;
+  lastError?: string | null;
+}
+
+export interface DrainVmPatch {
+  outcome?: DrainVmOutcome;
+  migrationId?: string | null;
+  detail?: string | null;
+}
+
 /**
  * rehome's state. SQLite by default; a PostgreSQL backend implements the same interface. Methods are async so that a
  * networked backend fits, even though SQLite answers synchronously.
@@ -207,6 +286,27 @@ export interface Store {
    * processes: two concurrent uses cannot both get true).
    */
   markTokenUsed(nonce: string, usedAt?: Date): Promise<boolean>;
+
+  /** Hosts that are cordoned or draining; hosts not listed are active. */
+  listHostStates(): Promise<HostStateRecord[]>;
+  getHostState(host: string): Promise<HostStateRecord | undefined>;
+  /**
+   * Puts the host in the state (`active` removes its record). Writes nothing when it is already there. Atomic across
+   * processes.
+   */
+  setHostState(
+    host: string,
+    state: HostStateName | 'active',
+    reason?: string | null,
+  ): Promise<HostStateChange>;
+
+  /** A drain with its VMs in the given order. */
+  createDrain(input: NewDrain): Promise<DrainRecord>;
+  getDrain(id: string): Promise<DrainRecord | undefined>;
+  /** Oldest first. */
+  listDrains(filter?: { host?: string }): Promise<DrainRecord[]>;
+  updateDrain(id: string, patch: DrainPatch): Promise<DrainRecord>;
+  updateDrainVm(drainId: string, vmUuid: string, patch: DrainVmPatch): Promise<DrainVmRecord>;
 
   close(): Promise<void>;
 }

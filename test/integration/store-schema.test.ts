@@ -36,6 +36,9 @@ test('an empty file (version 0) is brought to the latest version', async (t) => 
   t.deepEqual(tables(path), [
     'audit_log',
     'deliveries',
+    'drain_vms',
+    'drains',
+    'host_states',
     'locks',
     'migrations',
     'schema_migrations',

@@ -106,4 +106,41 @@ export const SQLITE_SCHEMA: readonly SchemaStep[] = [
       ALTER TABLE deliveries ADD COLUMN notice TEXT;
     `,
   },
+  {
+    version: 6,
+    description: 'host states (cordoned, draining) and drain records',
+    sql: `
+      CREATE TABLE host_states (
+        host TEXT PRIMARY KEY,
+        state TEXT NOT NULL CHECK (state IN ('cordoned', 'draining')),
+        reason TEXT,
+        since TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE TABLE drains (
+        id TEXT PRIMARY KEY,
+        host TEXT NOT NULL,
+        deadline TEXT,
+        concurrency INTEGER NOT NULL,
+        bandwidth_bytes_per_sec INTEGER,
+        status TEXT NOT NULL CHECK (status IN ('running', 'armed', 'partial', 'failed')),
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        last_error TEXT
+      );
+      CREATE INDEX drains_host ON drains (host, started_at);
+      CREATE TABLE drain_vms (
+        drain_id TEXT NOT NULL REFERENCES drains (id),
+        vm_uuid TEXT NOT NULL,
+        vm_name TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        target_host TEXT,
+        outcome TEXT NOT NULL CHECK (outcome IN ('pending', 'preparing', 'armed', 'failed', 'blocked')),
+        migration_id TEXT,
+        detail TEXT,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (drain_id, vm_uuid)
+      );
+    `,
+  },
 ];

@@ -3,6 +3,13 @@ import type {
   AuditEntry,
   AuditFilter,
   DeliveryRecord,
+  DrainPatch,
+  DrainRecord,
+  DrainVmPatch,
+  DrainVmRecord,
+  HostStateChange,
+  HostStateName,
+  HostStateRecord,
   Lock,
   LockHolder,
   LockOwner,
@@ -11,12 +18,15 @@ import type {
   MigrationRecord,
   NewAuditEntry,
   NewDelivery,
+  NewDrain,
   NewMigration,
   Store,
 } from '../types.js';
 import * as audit from './audit-repo.js';
 import type { SqliteContext } from './context.js';
 import * as deliveries from './delivery-repo.js';
+import * as drains from './drain-repo.js';
+import * as hostStates from './host-state-repo.js';
 import * as locks from './lock-repo.js';
 import * as migrations from './migration-repo.js';
 import * as tokens from './token-repo.js';
@@ -87,6 +97,42 @@ export class SqliteStore implements Store {
 
   async markTokenUsed(nonce: string, usedAt = this.ctx.now()): Promise<boolean> {
     return tokens.markTokenUsed(this.ctx, nonce, usedAt);
+  }
+
+  async listHostStates(): Promise<HostStateRecord[]> {
+    return hostStates.listHostStates(this.ctx);
+  }
+
+  async getHostState(host: string): Promise<HostStateRecord | undefined> {
+    return hostStates.getHostState(this.ctx, host);
+  }
+
+  async setHostState(
+    host: string,
+    state: HostStateName | 'active',
+    reason: string | null = null,
+  ): Promise<HostStateChange> {
+    return hostStates.setHostState(this.ctx, host, state, reason);
+  }
+
+  async createDrain(input: NewDrain): Promise<DrainRecord> {
+    return drains.createDrain(this.ctx, input);
+  }
+
+  async getDrain(id: string): Promise<DrainRecord | undefined> {
+    return drains.getDrain(this.ctx, id);
+  }
+
+  async listDrains(filter?: { host?: string }): Promise<DrainRecord[]> {
+    return drains.listDrains(this.ctx, filter);
+  }
+
+  async updateDrain(id: string, patch: DrainPatch): Promise<DrainRecord> {
+    return drains.updateDrain(this.ctx, id, patch);
+  }
+
+  async updateDrainVm(drainId: string, vmUuid: string, patch: DrainVmPatch): Promise<DrainVmRecord> {
+    return drains.updateDrainVm(this.ctx, drainId, vmUuid, patch);
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,121 @@
+import { createInterface } from 'node:readline/promises';
+import { Args, Flags } from '@oclif/core';
+import { BaseCommand } from '../src/cli/base-command.js';
+import { RehomeError } from '../src/cli/errors.js';
+import { ExitCode } from '../src/cli/exit-codes.js';
+import { drainHost } from '../src/drain/drain.js';
+import { enginePrepareAndArm } from '../src/drain/engine.js';
+import { formatDrainResult } from '../src/drain/format-drain.js';
+import { formatDrainPlan } from '../src/drain/format-plan.js';
+import { makeDrainPlan, requireConfiguredHost } from '../src/drain/make-plan.js';
+import { withDrainProgress } from '../src/drain/progress.js';
+import type { DrainPlanReport, DrainResult } from '../src/drain/types.js';
+import { progressMode, withInventoryProgress } from '../src/inventory/progress.js';
+import { parseDeadline } from '../src/migration/deadline.js';
+import { openRuntime } from '../src/migration/runtime.js';
+
+export type DrainCommandResult = DrainResult | { cancelled: true; plan: DrainPlanReport };
+
+export default class Drain extends BaseCommand {
+  static override summary = 'Empty a host: plan, then prepare and arm every VM to move at its next reboot';
+  static override description =
+    'Marks HOST draining (no VM lands on it), plans every VM as `rehome plan drain` does, and refuses when some VM ' +
+    'cannot move (exit 10) unless --skip-blocked. After confirmation (or --yes), each VM gets its target image and ' +
+    'a mirror of its disks, at most --concurrency initial copies at once, each limited to --bandwidth; then it is ' +
+    'armed and moves at its next reboot, or at the deadline. Returns once every VM is armed; `rehome watch` does ' +
+    'the moves. Exit 9 when some VM could not be prepared (it was rolled back and stays on HOST).';
+  static override examples = [
+    '<%= config.bin %> drain kvm7 --deadline +7d',
+    '<%= config.bin %> drain kvm7 --deadline 2026-12-04T18:00:00Z --concurrency 4 --bandwidth 100 --yes',
+    '<%= config.bin %> drain kvm7 --deadline +3d --skip-blocked --yes --json',
+  ];
+  static override args = { host: Args.string({ description: 'Host to empty', required: true }) };
+  static override flags = {
+    deadline: Flags.string({
+      description: 'Every VM moves at this time at the latest (ISO date, or +7d, +12h, +30m)',
+      required: true,
+    }),
+    concurrency: Flags.integer({ description: 'Initial copies running at once', min: 1, default: 2 }),
+    bandwidth: Flags.integer({ description: 'Bandwidth limit of each mirror, in MiB/s', min: 1 }),
+    yes: Flags.boolean({ char: 'y', description: 'Do not ask for confirmation', default: false }),
+    'skip-blocked': Flags.boolean({
+      description: 'Drain the VMs that can move; leave the blocked ones on HOST',
+      default: false,
+    }),
+    strategy: Flags.string({
+      options: ['spread', 'pack'],
+      default: 'spread',
+      description: 'Placement strategy',
+    }),
+  };
+
+  async run(): Promise<DrainCommandResult> {
+    const { args, flags } = await this.parse(Drain);
+    const interactive = process.stdin.isTTY === true && process.stderr.isTTY === true;
+    if (!flags.yes && !interactive) {
+      throw new RehomeError('No terminal to confirm the drain on', 'usage', [
+        'Pass --yes to drain without asking.',
+      ]);
+    }
+    const deadline = parseDeadline(flags.deadline);
+    const rt = await openRuntime({
+      configDir: this.config.configDir,
+      dataDir: this.config.dataDir,
+      configFile: flags.config,
+    });
+    const mode = progressMode({ json: this.jsonEnabled(), isTty: process.stderr.isTTY === true });
+    try {
+      requireConfiguredHost(rt.config, args.host);
+      const result = await withDrainProgress(mode, (callbacks) =>
+        drainHost(
+          {
+            store: rt.store,
+            plan: (host) =>
+              withInventoryProgress(
+                rt.config.hosts.map((h) => h.name),
+                mode,
+                (inventoryCallbacks) =>
+                  makeDrainPlan(rt.config, rt.store, host, {
+                    ...inventoryCallbacks,
+                    strategy: flags.strategy as 'spread' | 'pack',
+                  }),
+              ),
+            confirm: async (plan) => {
+              if (!this.jsonEnabled()) this.logToStderr(formatDrainPlan(plan));
+              return (
+                flags.yes || askYes(`Drain ${plan.host}: prepare and arm ${plan.totals.placed} VMs? [y/N] `)
+              );
+            },
+            prepareAndArm: enginePrepareAndArm(rt),
+          },
+          {
+            host: args.host,
+            deadline,
+            concurrency: flags.concurrency,
+            skipBlocked: flags['skip-blocked'],
+            ...(flags.bandwidth ? { bandwidthBytesPerSec: flags.bandwidth * 1024 * 1024 } : {}),
+          },
+          callbacks,
+        ),
+      );
+      if ('cancelled' in result) {
+        if (!this.jsonEnabled()) this.log(`Drain of ${args.host} cancelled: nothing was changed.`);
+        return result;
+      }
+      if (!this.jsonEnabled()) this.log(formatDrainResult(result));
+      if (result.drain.vms.some((vm) => vm.outcome === 'failed')) process.exitCode = ExitCode.migrationFailed;
+      return result;
+    } finally {
+      await rt.close();
+    }
+  }
+}
+
+async function askYes(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
+  }
+}

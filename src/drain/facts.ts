@@ -1,0 +1,77 @@
+import type { RehomeConfig } from '../config/schema.js';
+import { inventoryHosts } from '../inventory/inventory.js';
+import { type PlacementInput, toPlacementFacts } from '../inventory/placement-facts.js';
+import type { Inventory, InventoryCallbacks } from '../inventory/types.js';
+import { DomainXml } from '../libvirt/domain-xml.js';
+import type { HostConnections } from '../libvirt/host-connections.js';
+import type { VmFacts } from '../placement/types.js';
+import type { HostStateRecord } from '../store/types.js';
+import { type CompareCpu, compareGuestCpus } from './cpu-compare.js';
+import { applyHostPolicy, drainSettings } from './settings.js';
+
+/**
+ * Placement facts for the whole configured fleet: every host read in parallel, per-host policy overrides applied,
+ * host states from the store, and compare-hypervisor-CPU verdicts for the custom CPUs of the VMs on `cpuHost`.
+ */
+export async function gatherFleetFacts(
+  config: RehomeConfig,
+  connections: HostConnections,
+  hostStates: readonly HostStateRecord[],
+  options: InventoryCallbacks & { cpuHost?: string } = {},
+): Promise<PlacementInput & { inventory: Inventory }> {
+  const { cpuHost, ...callbacks } = options;
+  const inventory = await inventoryHosts(config.hosts, connections, {
+    ...callbacks,
+    sharedPrefixes: config.storage?.sharedPrefixes ?? [],
+  });
+  const input = withHostStates(withHostPolicies(toPlacementFacts(inventory, config), config), hostStates);
+  const compare: CompareCpu = async (host, xml, virttype) =>
+    (await connections.libvirt(host)).compareHypervisorCpu(xml, virttype ? { virttype } : {});
+  const vms = cpuHost === undefined ? input.vms : input.vms.filter((vm) => vm.host === cpuHost);
+  const virtTypes = await domainTypes(connections, vms);
+  return { ...input, hosts: await compareGuestCpus(vms, input.hosts, compare, virtTypes), inventory };
+}
+
+/** `<domain type=…>` of the VMs with a custom CPU model, by UUID; a VM whose XML cannot be read is left out. */
+async function domainTypes(
+  connections: HostConnections,
+  vms: readonly VmFacts[],
+): Promise<Map<string, string>> {
+  const types = new Map<string, string>();
+  await Promise.all(
+    vms
+      .filter((vm) => vm.cpu.mode === 'custom' && vm.cpu.model)
+      .map(async (vm) => {
+        try {
+          const client = await connections.libvirt(vm.host);
+          const xml = await client.getDomainXml(await client.lookupDomainByUuid(vm.uuid), 0);
+          types.set(vm.uuid, DomainXml.parse(xml).hypervisorType);
+        } catch {
+          // Compared for the host's default domain type instead.
+        }
+      }),
+  );
+  return types;
+}
+
+export function withHostPolicies(
+  input: PlacementInput,
+  config: Pick<RehomeConfig, 'placement'>,
+): PlacementInput {
+  const { hostPolicies } = drainSettings(config);
+  return {
+    ...input,
+    hosts: input.hosts.map((host) => ({
+      ...host,
+      policy: applyHostPolicy(host.policy, hostPolicies[host.name]),
+    })),
+  };
+}
+
+export function withHostStates(input: PlacementInput, states: readonly HostStateRecord[]): PlacementInput {
+  const byHost = new Map(states.map((record) => [record.host, record.state]));
+  return {
+    ...input,
+    hosts: input.hosts.map((host) => ({ ...host, state: byHost.get(host.name) ?? host.state })),
+  };
+}

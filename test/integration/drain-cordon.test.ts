@@ -1,0 +1,82 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { execa } from 'execa';
+import { cordonHost, uncordonHost } from '../../src/drain/cordon.js';
+import { openSqliteStore } from '../../src/store/sqlite/open.js';
+
+const root = new URL('../../', import.meta.url).pathname;
+const freshDir = () => mkdtempSync(join(tmpdir(), 'rehome-cordon-'));
+
+test('cordon and uncordon are idempotent on a real SQLite file, and survive a reopen', async (t) => {
+  const path = join(freshDir(), 'rehome.db');
+  let now = new Date('2026-11-25T10:00:00.000Z');
+  const store = openSqliteStore(path, { now: () => now });
+  const first = await cordonHost(store, 'kvm7');
+  t.like(first, { before: 'active', after: 'cordoned', changed: true });
+  const record = await store.getHostState('kvm7');
+  now = new Date('2026-11-25T11:00:00.000Z');
+  const second = await cordonHost(store, 'kvm7');
+  t.like(second, { before: 'cordoned', after: 'cordoned', changed: false });
+  t.regex(second.message, /already cordoned \(no change\)/);
+  t.deepEqual(await store.getHostState('kvm7'), record, 'nothing written the second time');
+  await store.close();
+
+  const again = openSqliteStore(path, { now: () => now });
+  t.teardown(() => again.close());
+  t.deepEqual(await again.listHostStates(), [record].filter(Boolean));
+  await again.setHostState('kvm7', 'draining', 'drain');
+  const draining = await again.getHostState('kvm7');
+  t.is(draining?.since, record?.since, 'since kept from the cordon');
+  t.like(await cordonHost(again, 'kvm7'), { before: 'draining', after: 'draining', changed: false });
+  t.is((await again.getHostState('kvm7'))?.state, 'draining', 'cordon does not end a drain');
+  t.like(await uncordonHost(again, 'kvm7'), { before: 'draining', after: 'active', changed: true });
+  t.like(await uncordonHost(again, 'kvm7'), { before: 'active', after: 'active', changed: false });
+  t.deepEqual(await again.listHostStates(), []);
+});
+
+test('two processes cordoning at once: exactly one change', async (t) => {
+  const path = join(freshDir(), 'rehome.db');
+  openSqliteStore(path).close();
+  const script = `
+    import { openSqliteStore } from '${root}src/store/sqlite/open.ts';
+    const store = openSqliteStore(process.argv[1]);
+    const change = await store.setHostState('kvm9', 'cordoned');
+    console.log(JSON.stringify(change.changed));
+    await store.close();`;
+  const runs = await Promise.all(
+    [1, 2, 3].map(() =>
+      execa('node', ['--import', 'tsx', '--input-type=module', '-e', script, path], { cwd: root }),
+    ),
+  );
+  t.deepEqual(runs.map((r) => r.stdout.trim()).sort(), ['false', 'false', 'true']);
+});
+
+test('`rehome hosts cordon|uncordon` through the CLI: --json results, exit codes, unknown host', async (t) => {
+  const configDir = freshDir();
+  const dataDir = freshDir();
+  writeFileSync(join(configDir, 'config.yaml'), 'hosts:\n  - name: kvm7\n    address: kvm7.example.net\n');
+  const rehome = (...args: string[]) =>
+    execa(join(root, 'bin/dev.js'), args, {
+      cwd: root,
+      reject: false,
+      env: {
+        REHOME_CONFIG_DIR: configDir,
+        REHOME_DATA_DIR: dataDir,
+        REHOME_CONFIG: '',
+        NODE_NO_WARNINGS: '1',
+      },
+    });
+  const cordon = await rehome('hosts', 'cordon', 'kvm7', '--json');
+  t.is(cordon.exitCode, 0, cordon.stderr);
+  t.like(JSON.parse(cordon.stdout), { host: 'kvm7', before: 'active', after: 'cordoned', changed: true });
+  const twice = await rehome('hosts', 'cordon', 'kvm7');
+  t.is(twice.exitCode, 0);
+  t.is(twice.stdout.trim(), 'kvm7 is already cordoned (no change)');
+  const uncordon = await rehome('hosts', 'uncordon', 'kvm7', '--json');
+  t.like(JSON.parse(uncordon.stdout), { before: 'cordoned', after: 'active', changed: true });
+  const unknown = await rehome('hosts', 'cordon', 'nope', '--json');
+  t.is(unknown.exitCode, 8);
+  t.regex(JSON.parse(unknown.stdout).error.message, /No host named nope/);
+});

@@ -1,0 +1,115 @@
+/**
+ * `rehome plan drain` and `rehome drain` against the namespace lab: four guests of different memory sizes on lab-a,
+ * lab-b with room for two of them, lab-c for the rest, and a fifth VM too big for any host.
+ */
+import test from 'ava';
+import type { DrainCommandResult } from '../../commands/drain.js';
+import type { DrainPlanReport } from '../../src/drain/types.js';
+import { defineSizedGuest, limitGuestMemory, watchInitialCopies } from './drain-fleet.js';
+import { rehome } from './helpers-migration.js';
+import { type LabGuest, labDown, labUp, waitForAgent } from './lab.js';
+
+const SIZES: Record<string, number> = { dr1: 320, dr2: 288, dr3: 256, dr4: 224 };
+/** Where spread placement must put them with 600 MiB for guests on lab-b and 700 MiB on lab-c. */
+const EXPECTED = { dr1: 'lab-c', dr2: 'lab-b', dr3: 'lab-c', dr4: 'lab-b' };
+const guests: LabGuest[] = [];
+
+test.before('lab up: three hosts, four guests on lab-a, lab-b with room for two', async () => {
+  await labUp({ hosts: 3 });
+  for (const [name, memoryMiB] of Object.entries(SIZES))
+    guests.push(await defineSizedGuest(name, 'lab-a', memoryMiB));
+  await defineSizedGuest('drhuge', 'lab-a', 64 * 1024, { start: false });
+  await limitGuestMemory({ 'lab-b': 600, 'lab-c': 700 });
+  await Promise.all(guests.map((guest) => waitForAgent(guest.ip, { timeoutMs: 180_000 })));
+});
+
+test.after.always('lab down', async () => {
+  await labDown();
+});
+
+function targets(plan: DrainPlanReport): Record<string, string> {
+  return Object.fromEntries(plan.decisions.map((d) => [d.vm, d.status === 'placed' ? d.target : 'blocked']));
+}
+
+test.serial('plan drain: two on lab-b, the others on lab-c, the too-big VM blocked (exit 10)', async (t) => {
+  const { exitCode, stdout, stderr } = await rehome(['plan', 'drain', 'lab-a', '--json'], { reject: false });
+  t.is(exitCode, 10, stderr);
+  const plan = JSON.parse(stdout) as DrainPlanReport;
+  t.deepEqual(targets(plan), { ...EXPECTED, drhuge: 'blocked' });
+  const huge = plan.decisions.find((d) => d.vm === 'drhuge');
+  t.is(huge?.status === 'blocked' && huge.blockers[0]?.kind, 'no-target');
+  t.regex(
+    huge?.status === 'blocked' ? (huge.blockers[0]?.reason ?? '') : '',
+    /skipped by memory on 3, host-state on 1, not-source on 1/,
+  );
+  t.deepEqual(plan.linkSpeed, { mibPerSec: 219, source: 'measured-in-design' });
+  t.true(plan.totals.bytesToCopy > 0);
+  const human = await rehome(['plan', 'drain', 'lab-a', '--explain'], { reject: false });
+  t.is(human.exitCode, 10);
+  t.regex(human.stdout, /drhuge is blocked:\n {2}no-target: /);
+  t.regex(human.stdout, / {2}lab-b: skipped\n(.*\n)* {4}skip {4}memory: needs 64 GiB/);
+  t.regex(human.stderr, /lab-a: \d+ domains? in \d+ ms/, 'inventory progress on stderr');
+  t.log(human.stdout);
+});
+
+test.serial('drain refuses while a VM is blocked, and without --yes when there is no terminal', async (t) => {
+  const noTty = await rehome(['drain', 'lab-a', '--deadline', '+1d'], { reject: false });
+  t.is(noTty.exitCode, 2, noTty.stderr);
+  t.regex(noTty.stderr, /--yes/);
+  const refused = await rehome(['drain', 'lab-a', '--deadline', '+1d', '--yes', '--json'], { reject: false });
+  t.is(refused.exitCode, 10, refused.stderr);
+  t.regex(JSON.parse(refused.stdout).error.message, /drhuge/);
+  const status = JSON.parse((await rehome(['status', '--json'])).stdout) as { migrations: unknown[] };
+  t.deepEqual(status.migrations, [], 'nothing was started');
+  const uncordon = JSON.parse((await rehome(['hosts', 'uncordon', 'lab-a', '--json'])).stdout);
+  t.false(uncordon.changed, 'lab-a was put back to active');
+});
+
+test.serial(
+  'drain --skip-blocked arms every other VM as planned, never more than N initial copies',
+  async (t) => {
+    const watcher = watchInitialCopies('lab-a');
+    const run = await rehome(
+      [
+        'drain',
+        'lab-a',
+        '--deadline',
+        '+1d',
+        '--yes',
+        '--skip-blocked',
+        '--concurrency',
+        '2',
+        '--bandwidth',
+        '16',
+        '--json',
+      ],
+      { reject: false, timeoutMs: 600_000 },
+    );
+    const copies = await watcher.stop();
+    t.log(`block jobs on lab-a: ${JSON.stringify(copies)}`);
+    t.is(run.exitCode, 0, run.stderr);
+    const result = JSON.parse(run.stdout) as DrainCommandResult;
+    if ('cancelled' in result) return t.fail('cancelled');
+    t.deepEqual(Object.fromEntries(result.drain.vms.map((vm) => [vm.vmName, vm.outcome])), {
+      dr1: 'armed',
+      dr2: 'armed',
+      dr3: 'armed',
+      dr4: 'armed',
+      drhuge: 'blocked',
+    });
+    t.true(copies.samples > 3, 'the job lists were read during the drain');
+    t.true(copies.maxCopying <= 2, `at most 2 initial copies at once, saw ${copies.maxCopying}`);
+    t.true(copies.maxCopying >= 1, 'initial copies were seen');
+    t.is(copies.maxJobs, 4, 'all four mirrors ran, and stay once armed');
+    const status = JSON.parse((await rehome(['status', '--json'])).stdout) as {
+      migrations: { vm: string; target: string; phase: string }[];
+    };
+    t.deepEqual(
+      Object.fromEntries(status.migrations.map((m) => [m.vm, [m.target, m.phase]])),
+      Object.fromEntries(Object.entries(EXPECTED).map(([vm, target]) => [vm, [target, 'armed']])),
+    );
+    const cordon = JSON.parse((await rehome(['hosts', 'cordon', 'lab-a', '--json'])).stdout);
+    t.like(cordon, { before: 'draining', changed: false });
+    for (const guest of guests) await rehome(['cancel', guest.name]);
+  },
+);
