@@ -1,43 +1,22 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../src/cli/base-command.js';
 import { RehomeError } from '../src/cli/errors.js';
-import { configPath, loadConfig } from '../src/config/config-file.js';
-import type { LinkCallbacks } from '../src/notify/links-server.js';
+import { stderrProgress } from '../src/migration/command-support.js';
+import { linkActions } from '../src/migration/link-actions.js';
+import { openRuntime } from '../src/migration/runtime.js';
 import { DEFAULT_LISTEN, parseListen, serveLinks } from '../src/notify/serve-links.js';
-import { defaultStorePath, openSqliteStore, type Store } from '../src/store/index.js';
 
 export interface ServeResult {
   listening: string;
   baseUrl: string;
 }
 
-/**
- * What a valid link does. For now it only records the request: the migration engine is wired in here (and only
- * here) by replacing these two callbacks with calls into src/migration.
- */
-export function linkCallbacksBeforeEngine(store: Store): LinkCallbacks {
-  const record = async (migrationId: string, step: string, detail: Record<string, unknown>) => {
-    const migration = await store.getMigration(migrationId);
-    await store.appendAudit({
-      migrationId,
-      vm: migration?.vmUuid ?? 'unknown',
-      step,
-      outcome: 'info',
-      detail: { ...detail, note: 'the migration engine is not wired to rehome serve yet; nothing was done' },
-    });
-  };
-  return {
-    onReboot: (migrationId) => record(migrationId, 'link.reboot-not-wired', {}),
-    onReschedule: (migrationId, deadline) =>
-      record(migrationId, 'link.reschedule-not-wired', { deadline: deadline.toISOString() }),
-  };
-}
-
 export default class Serve extends BaseCommand {
   static override summary = 'Serve the owners’ self-service links (reboot now, reschedule)';
   static override description =
     'Runs until interrupted. Opening a link only shows a page; the action happens when the owner presses its ' +
-    'button (a POST). Put it behind a TLS reverse proxy and set links.baseUrl to the public URL, path prefix included.';
+    'button (a POST): "reboot now" starts the cutover in this process at once, as `rehome reboot` does. Put it ' +
+    'behind a TLS reverse proxy and set links.baseUrl to the public URL, path prefix included.';
   static override examples = [
     '<%= config.bin %> serve',
     '<%= config.bin %> serve --listen 0.0.0.0:8443',
@@ -49,29 +28,37 @@ export default class Serve extends BaseCommand {
 
   async run(): Promise<ServeResult> {
     const { flags } = await this.parse(Serve);
-    const { config } = await loadConfig(configPath(this.config.configDir, flags.config));
     let listen: { host: string; port: number };
     try {
       listen = parseListen(flags.listen);
     } catch (error) {
       throw new RehomeError((error as Error).message, 'usage');
     }
-    const store = openSqliteStore(defaultStorePath(this.config.dataDir));
-    const serving = await serveLinks({
-      config,
+    const rt = await openRuntime({
       configDir: this.config.configDir,
-      store,
-      listen,
-      callbacks: linkCallbacksBeforeEngine(store),
+      dataDir: this.config.dataDir,
+      configFile: flags.config,
     });
-    this.logToStderr(`Serving links on ${serving.origin} (links point at ${serving.baseUrl})`);
-    await new Promise<void>((resolve) => {
-      const stop = () => resolve();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    });
-    await serving.close();
-    await store.close();
-    return { listening: serving.origin, baseUrl: serving.baseUrl };
+    const actions = linkActions(rt, stderrProgress(this.jsonEnabled()));
+    try {
+      const serving = await serveLinks({
+        config: rt.config,
+        configDir: this.config.configDir,
+        store: rt.store,
+        listen,
+        callbacks: actions,
+      });
+      this.logToStderr(`Serving links on ${serving.origin} (links point at ${serving.baseUrl})`);
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      await serving.close();
+      await actions.settle();
+      return { listening: serving.origin, baseUrl: serving.baseUrl };
+    } finally {
+      await rt.close();
+    }
   }
 }

@@ -26,7 +26,7 @@ export const hostSchema = z.strictObject({
 });
 
 /** "72h", "90m", "7d": a positive whole number of minutes, hours or days. */
-export const DURATION_PATTERN = /^[1-9][0-9]{0,5}[mhd]$/;
+export const DURATION_PATTERN = /^[1-9][0-9]{0,5}[smhd]$/;
 const duration = z.string().regex(DURATION_PATTERN, 'must be a duration such as 90m, 24h or 7d');
 const timeZone = z
   .string()
@@ -46,6 +46,14 @@ export const notifySchema = z.strictObject({
   /** Reminders before the deadline; 72h, 24h, 1h by default. */
   reminders: z.array(duration).optional(),
   showHostNames: z.boolean().optional(),
+  /** How reconcile retries failed deliveries; 8 tries from 1 min, doubling up to 6 h, by default. */
+  retry: z
+    .strictObject({
+      attempts: z.number().int().min(1).max(100).optional(),
+      baseDelayMs: z.number().int().positive().optional(),
+      maxDelayMs: z.number().int().positive().optional(),
+    })
+    .optional(),
   smtp: z
     .strictObject({
       name: channelName.optional(),

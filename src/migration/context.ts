@@ -2,6 +2,7 @@ import type { LibvirtClient } from '../libvirt/client.js';
 import type { DomainRef } from '../libvirt/protocol/types.js';
 import type { Phase } from '../store/phases.js';
 import type { AuditOutcome, MigrationPatch, MigrationRecord, Store } from '../store/types.js';
+import type { NoticesPort } from './notices.js';
 import type { MigrationSettings } from './settings.js';
 import type { HostsPort, MigrationJob, ProgressSink } from './types.js';
 
@@ -19,6 +20,8 @@ export class MigrationContext {
     readonly settings: MigrationSettings & { certDir: string },
     readonly target: TargetHostInfo,
     readonly progress: ProgressSink = () => {},
+    /** The owners' notices; absent when none are configured. */
+    readonly notices?: NoticesPort,
   ) {}
 
   get job(): MigrationJob {

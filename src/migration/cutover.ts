@@ -48,9 +48,13 @@ export type CutoverOutcome = 'done' | 'rolled-back' | 'failed';
  */
 export async function runCutover(ctx: MigrationContext, run: CutoverRun = {}): Promise<CutoverOutcome> {
   const steps = cutoverSteps(run);
-  if (!ctx.job.inCutover) await ctx.patchJob({ inCutover: true });
+  if (!ctx.job.inCutover) {
+    await ctx.patchJob({ inCutover: true });
+    ctx.notices?.send(ctx.record, 'started');
+  }
   try {
     await runSteps(ctx, steps);
+    ctx.notices?.send(ctx.record, 'completed');
     return 'done';
   } catch (err) {
     const failedAt =
@@ -63,9 +67,16 @@ export async function runCutover(ctx: MigrationContext, run: CutoverRun = {}): P
     const reason = (err as Error).message;
     if (pastNoReturn) {
       await ctx.moveTo('failed', { lastError: reason });
+      ctx.notices?.send(ctx.record, 'failed', { error: reason });
       return 'failed';
     }
-    await undoSteps(ctx, allSteps(run), 'rolling-back', reason);
+    try {
+      await undoSteps(ctx, allSteps(run), 'rolling-back', reason);
+    } catch (undoErr) {
+      ctx.notices?.send(ctx.record, 'failed', { error: ctx.record.lastError ?? reason });
+      throw undoErr;
+    }
+    ctx.notices?.send(ctx.record, 'rolled-back', { error: reason });
     return 'rolled-back';
   }
 }
@@ -79,7 +90,9 @@ export interface RebootNowOptions {
   vm: string;
   /** Pause the guest as it stands if it ignores the graceful reboot. */
   force?: boolean;
-  reason?: 'operator' | 'deadline';
+  reason?: 'operator' | 'deadline' | 'owner';
+  /** Called once the VM's lock is held, before the reboot is asked (the link server answers then). */
+  onLocked?: () => void;
 }
 
 export interface RebootNowResult {
@@ -109,6 +122,7 @@ export async function rebootNow(
     ]);
   }
   return withLock(rt, record.vmUuid, `reboot ${options.vm}`, async () => {
+    options.onLocked?.();
     const ctx = contextFor(rt, record, progress);
     const client = await ctx.source();
     const domain = ctx.domain;
@@ -202,6 +216,7 @@ export async function cancel(rt: Runtime, vm: string, progress: ProgressSink) {
   return withLock(rt, record.vmUuid, `cancel ${vm}`, async () => {
     const ctx = contextFor(rt, record, progress);
     await undoSteps(ctx, undoSetFor(ctx), 'cancelling', 'cancelled by the operator');
+    ctx.notices?.send(ctx.record, 'cancelled');
     return {
       vm: ctx.record.vmName,
       id: ctx.record.id,

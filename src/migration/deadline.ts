@@ -1,22 +1,17 @@
-import { RehomeError } from '../cli/errors.js';
+import { checkDeadline, deadlineWindow, parseDeadline as parseDeadlineInput } from '../notify/deadline.js';
 
-const UNITS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+/**
+ * `--deadline` (ISO 8601 with its zone, or +7d/+36h/+90m) → ISO UTC, within the operator's limit counted from now.
+ * The one parser is notify's: a zone-less time is refused.
+ */
+export function resolveDeadline(value: string, now = new Date(), maxDeadlineDays?: number): string {
+  return checkDeadline(
+    parseDeadlineInput(value, now),
+    deadlineWindow(now, now, maxDeadlineDays),
+  ).toISOString();
+}
 
-/** `+7d`, `+12h`, `+30m`, `+2w`, or an ISO-8601 date, into ISO UTC. */
+/** Kept for callers that predate resolveDeadline; the default limit (30 days) applies. */
 export function parseDeadline(value: string, now = new Date()): string {
-  const relative = /^\+(\d+)([mhdw])$/.exec(value.trim());
-  if (relative) {
-    return new Date(
-      now.getTime() + Number(relative[1]) * (UNITS[relative[2] as string] as number),
-    ).toISOString();
-  }
-  const at = Date.parse(value);
-  if (Number.isNaN(at)) {
-    throw new RehomeError(
-      `Bad deadline ${JSON.stringify(value)}: use an ISO date or +Nm, +Nh, +Nd, +Nw`,
-      'usage',
-    );
-  }
-  if (at <= now.getTime()) throw new RehomeError(`The deadline ${value} is in the past`, 'usage');
-  return new Date(at).toISOString();
+  return resolveDeadline(value, now);
 }

@@ -4,6 +4,7 @@ import type { DomainRef } from '../libvirt/protocol/types.js';
 import { ACTIVE_PHASES } from '../store/phases.js';
 import type { MigrationRecord } from '../store/types.js';
 import { MigrationContext } from './context.js';
+import { noticesFor } from './notices.js';
 import type { Runtime } from './runtime.js';
 import type { ProgressSink } from './types.js';
 
@@ -50,5 +51,6 @@ export function contextFor(rt: Runtime, record: MigrationRecord, progress?: Prog
     rt.settings,
     { name: target.name, imageDir: target.imageDir },
     progress,
+    noticesFor(rt),
   );
 }

@@ -1,7 +1,7 @@
 import { RehomeError } from '../cli/errors.js';
 import { DomainXml } from '../libvirt/domain-xml.js';
 import type { DiskJob } from '../store/types.js';
-import { parseDeadline } from './deadline.js';
+import { resolveDeadline } from './deadline.js';
 import { runSteps, StepFailedError, undoSteps } from './engine.js';
 import { contextFor, locateVm } from './locate.js';
 import { withLock } from './lock.js';
@@ -44,7 +44,9 @@ export async function migrate(
     ]);
   }
   const target = rt.host(options.to);
-  const deadline = options.deadline ? parseDeadline(options.deadline) : null;
+  const deadline = options.deadline
+    ? resolveDeadline(options.deadline, new Date(), rt.config.notify?.maxDeadlineDays)
+    : null;
   const { host: sourceHost, domain } = await locateVm(rt, options.vm);
   if (sourceHost === target.name)
     throw new RehomeError(`${options.vm} already runs on ${target.name}`, 'usage');
@@ -98,6 +100,7 @@ export async function migrate(
         ].filter(Boolean),
       );
     }
+    ctx.notices?.send(ctx.record, 'scheduled');
     const final = ctx.job;
     return {
       id: ctx.record.id,

@@ -7,6 +7,7 @@ import { rebootNow, runCutover, undoSetFor } from './cutover.js';
 import { runSteps, undoSteps } from './engine.js';
 import { contextFor } from './locate.js';
 import { withLock } from './lock.js';
+import { noticesFor } from './notices.js';
 import { observe } from './observe.js';
 import { decideRecovery, type RecoveryAction } from './recovery.js';
 import type { Runtime } from './runtime.js';
@@ -18,7 +19,7 @@ export interface ReconcileEntry {
   id: string;
   phaseBefore: string;
   phaseAfter: string;
-  action: RecoveryAction | 'busy' | 'deadline' | 'retention' | 'error';
+  action: RecoveryAction | 'busy' | 'deadline' | 'retention' | 'notices' | 'error';
   reason: string;
 }
 
@@ -40,14 +41,13 @@ async function act(ctx: MigrationContext, action: RecoveryAction, reason: string
       if (outcome === 'failed') throw new Error(ctx.record.lastError ?? 'the cutover failed');
       return;
     }
-    case 'rollback':
-      await undoSteps(
-        ctx,
-        undoSetFor(ctx),
-        ctx.record.phase === 'cancelling' ? 'cancelling' : 'rolling-back',
-        reason,
-      );
+    case 'rollback': {
+      const via = ctx.record.phase === 'cancelling' ? 'cancelling' : 'rolling-back';
+      await undoSteps(ctx, undoSetFor(ctx), via, reason);
+      if (via === 'cancelling') ctx.notices?.send(ctx.record, 'cancelled');
+      else ctx.notices?.send(ctx.record, 'rolled-back', { error: reason });
       return;
+    }
     case 'rearm':
       await ctx.patchJob({ inCutover: false });
       await ctx.moveTo('armed');
@@ -69,6 +69,7 @@ async function act(ctx: MigrationContext, action: RecoveryAction, reason: string
       return;
     case 'operator':
       await ctx.moveTo('failed', { lastError: reason });
+      ctx.notices?.send(ctx.record, 'failed', { error: reason });
       return;
   }
 }
@@ -205,6 +206,8 @@ export async function reconcile(
       }
     }
   }
+  const notices = await ownerNotices(rt, now, filter);
+  if (notices) entries.push(notices);
   for (const record of await rt.store.listMigrations({ ...filter, phase: 'done' })) {
     const entry = await removeRetained(rt, record, now).catch((err: Error) => ({
       vm: record.vmName,
@@ -217,4 +220,31 @@ export async function reconcile(
     if (entry) entries.push(entry);
   }
   return entries;
+}
+
+/** Reminders now due, and failed deliveries whose backoff has passed. Never throws: notices never fail a pass. */
+async function ownerNotices(
+  rt: Runtime,
+  now: Date,
+  filter: { vm?: string },
+): Promise<ReconcileEntry | undefined> {
+  const notices = noticesFor(rt);
+  if (!notices) return undefined;
+  try {
+    const reminders = await notices.remind(await rt.store.listMigrations({ ...filter, phase: 'armed' }));
+    const retried = await notices.retry();
+    await notices.flush();
+    if (reminders === 0 && !retried?.sent && !retried?.retrying && !retried?.abandoned) return undefined;
+    const reason = `reminders ${reminders}; retried deliveries: ${retried?.sent ?? 0} sent, ${retried?.retrying ?? 0} to retry, ${retried?.abandoned ?? 0} given up`;
+    return { vm: '-', id: '-', phaseBefore: '-', phaseAfter: '-', action: 'notices', reason };
+  } catch (err) {
+    return {
+      vm: '-',
+      id: '-',
+      phaseBefore: '-',
+      phaseAfter: '-',
+      action: 'error',
+      reason: `notices at ${now.toISOString()}: ${(err as Error).message}`,
+    };
+  }
 }

@@ -7,6 +7,7 @@ import { SshPool } from '../host/ssh-pool.js';
 import { HostConnections } from '../libvirt/host-connections.js';
 import { defaultStorePath, openSqliteStore } from '../store/sqlite/open.js';
 import type { LockOwner, Store } from '../store/types.js';
+import { closeNotices } from './notices.js';
 import { type MigrationSettings, migrationSettings } from './settings.js';
 import type { HostsPort } from './types.js';
 
@@ -16,6 +17,8 @@ export interface Runtime {
   store: Store;
   hosts: HostsPort;
   settings: MigrationSettings & { certDir: string };
+  /** For the link secret and template overrides; absent in fakes. */
+  configDir?: string;
   host(name: string): HostConfig;
   lockOwner(purpose: string): LockOwner;
   close(): Promise<void>;
@@ -48,8 +51,9 @@ export async function openRuntime(paths: RuntimePaths): Promise<Runtime> {
       throw new RehomeError(`No host named ${name} in the rehome config`, 'notFound', ['rehome hosts list']);
     return found;
   };
-  return {
+  const rt: Runtime = {
     config,
+    configDir: paths.configDir,
     store,
     hosts,
     settings: {
@@ -66,8 +70,10 @@ export async function openRuntime(paths: RuntimePaths): Promise<Runtime> {
     host,
     lockOwner: (purpose) => ({ pid: process.pid, host: hostname(), purpose }),
     close: async () => {
+      await closeNotices(rt);
       await connections.closeAll();
       await store.close();
     },
   };
+  return rt;
 }

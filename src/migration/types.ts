@@ -21,6 +21,8 @@ export interface MigrationJob extends JobDetails {
   dhcpMoved?: { network: string; hostXml: string }[];
   /** Reboot event → paused, per cutover attempt. */
   pauseLatenciesMs?: number[];
+  /** ISO 8601; when the current deadline was set (arming, or the last reschedule): reminders count from it. */
+  scheduledAt?: string;
   /** What triggered the running/last cutover. */
   trigger?: string;
   /** Source disks kept after the move, until `until`; reconcile removes them. */

@@ -9,6 +9,7 @@ import type { MigrationRecord } from '../store/types.js';
 import { pauseNow, runCutover } from './cutover.js';
 import { contextFor } from './locate.js';
 import { holdingLock, LOCK_TTL_MS } from './lock.js';
+import { noticesFor } from './notices.js';
 import { RebootDebouncer } from './reboot-trigger.js';
 import { reconcile } from './reconcile.js';
 import type { Runtime } from './runtime.js';
@@ -90,6 +91,11 @@ export class Watcher {
     const records = await this.rt.store.listMigrations({ phase: ['armed', 'mirror-lost', 'mirroring'] });
     this.armed.clear();
     for (const record of records) if (record.phase === 'armed') this.armed.set(record.vmUuid, record);
+    // A deadline that passed is enforced by the reconcile pass (graceful reboot, then pause as it stands): run it now.
+    const now = Date.now();
+    if ([...this.armed.values()].some((r) => r.deadline && Date.parse(r.deadline) <= now))
+      this.reconcileSoon = true;
+    await noticesFor(this.rt)?.remind([...this.armed.values()]);
     const hosts = new Set(records.map((record) => record.sourceHost));
     for (const host of hosts) {
       if (this.subscriptions.has(host)) continue;

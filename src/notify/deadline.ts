@@ -3,11 +3,11 @@ import { RehomeError } from '../cli/errors.js';
 export const DEFAULT_MAX_DEADLINE_DAYS = 30;
 
 const MINUTE_MS = 60_000;
-const UNIT_MS = { m: MINUTE_MS, h: 60 * MINUTE_MS, d: 24 * 60 * MINUTE_MS } as const;
+const UNIT_MS = { s: 1000, m: MINUTE_MS, h: 60 * MINUTE_MS, d: 24 * 60 * MINUTE_MS } as const;
 
-/** "90m", "36h", "7d" → milliseconds; undefined when it is not such a duration. */
+/** "90m", "36h", "7d" (and "45s", for short lab runs) → milliseconds; undefined when it is not such a duration. */
 export function parseDuration(text: string): number | undefined {
-  const match = /^([1-9][0-9]{0,5})([mhd])$/.exec(text.trim());
+  const match = /^([1-9][0-9]{0,5})([smhd])$/.exec(text.trim());
   if (!match) return undefined;
   return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
 }
@@ -16,6 +16,7 @@ export function parseDuration(text: string): number | undefined {
 export function formatDuration(ms: number): string {
   if (ms % UNIT_MS.d === 0) return `${ms / UNIT_MS.d}d`;
   if (ms % UNIT_MS.h === 0) return `${ms / UNIT_MS.h}h`;
+  if (ms % MINUTE_MS !== 0) return `${Math.round(ms / UNIT_MS.s)}s`;
   return `${Math.round(ms / MINUTE_MS)}m`;
 }
 
@@ -31,7 +32,7 @@ export function parseDeadline(input: string, now: Date): Date {
   const text = input.trim();
   if (text.startsWith('+')) {
     const ms = parseDuration(text.slice(1));
-    if (ms === undefined) throw badDeadline(input, 'a relative deadline is + and a number of m, h or d');
+    if (ms === undefined) throw badDeadline(input, 'a relative deadline is + and a number of s, m, h or d');
     return new Date(now.getTime() + ms);
   }
   const match = ISO_WITH_ZONE.exec(text);

@@ -49,6 +49,8 @@ export interface Notice {
   ipAndMacKept: true;
   /** Why the VM moves, e.g. "host maintenance". */
   reason: string;
+  /** A `scheduled` notice sent again because the deadline moved. */
+  rescheduled?: true;
   /** What went wrong, for `failed` and `rolled-back`. */
   error?: string;
   operator: OperatorContact;

@@ -18,6 +18,8 @@ export interface NoticePayload {
   deadline: string;
   reason: string;
   ipAndMacKept: boolean;
+  /** Present (true) on a `scheduled` notice sent again because the deadline moved. */
+  rescheduled?: true;
   links: { reboot?: string; reschedule?: string };
   /** Present only when host names may be shown. */
   hosts?: { source?: string; target?: string };
@@ -42,6 +44,7 @@ export function buildNoticePayload(
     deadline: view.deadline.iso,
     reason: view.reason,
     ipAndMacKept: view.ipAndMacKept,
+    rescheduled: view.rescheduled ? true : undefined,
     links: { reboot: view.rebootUrl, reschedule: view.rescheduleUrl },
     hosts: view.hosts ? { ...view.hosts } : undefined,
     error: view.error,

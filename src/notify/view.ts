@@ -32,6 +32,8 @@ export interface NoticeView {
   /** Present only when host names may be shown. */
   hosts?: { source?: string; target?: string };
   ipAndMacKept: boolean;
+  /** The deadline moved: this `scheduled` notice replaces an earlier one. */
+  rescheduled: boolean;
   reason: string;
   error?: string;
   operator: { address: string; name?: string };
@@ -59,6 +61,7 @@ export function buildNoticeView(notice: Notice, options: ViewOptions = {}): Noti
     rescheduleUrl: notice.rescheduleUrl,
     hosts: showHosts ? { source: notice.sourceHost, target: notice.targetHost } : undefined,
     ipAndMacKept: notice.ipAndMacKept,
+    rescheduled: notice.rescheduled === true,
     reason: notice.reason,
     error: notice.error === undefined ? undefined : redactHosts(notice.error, notice, showHosts),
     operator: { address: notice.operator.address, name: notice.operator.name },
