@@ -38,9 +38,9 @@ async function main(): Promise<void> {
 
   let watch: Background | undefined;
   try {
+    say((await rehome(['drain', 'lab-a', '--deadline', '+1d', '--yes', '--concurrency', '2'])).stdout);
     watch = await startRehome(['watch']);
     await watch.waitForLog(/listening to lab-a/);
-    say((await rehome(['drain', 'lab-a', '--deadline', '+1d', '--yes', '--concurrency', '2'])).stdout);
     await Promise.all(
       guests.map(async (guest) => {
         await sleep(Math.floor(Math.random() * 20_000));
