@@ -1,3 +1,4 @@
+import { table } from '../cli/table.js';
 import type { HostConfig } from './schema.js';
 
 /** Plain aligned columns for `rehome hosts list` (no colour, so it pipes and diffs well). */
@@ -15,14 +16,5 @@ export function formatHostsTable(hosts: readonly HostConfig[]): string {
         .join(','),
     ]),
   ];
-  const widths =
-    rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
-  return rows
-    .map((row) =>
-      row
-        .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+  return table(rows);
 }

@@ -1,4 +1,4 @@
-import { table } from './table.js';
+import { table } from '../cli/table.js';
 import type { DrainResult } from './types.js';
 
 export function formatDrainResult(result: DrainResult): string {

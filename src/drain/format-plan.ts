@@ -1,5 +1,6 @@
+import { table } from '../cli/table.js';
 import { formatBytes, formatKiB } from '../placement/units.js';
-import { formatDuration, table } from './table.js';
+import { formatDuration } from './table.js';
 import type { DrainPlanEntry, DrainPlanReport } from './types.js';
 
 const SPEED_SOURCE = {

@@ -1,3 +1,5 @@
+import { table } from '../cli/table.js';
+import { formatBytes } from '../placement/units.js';
 /** Plain-text tables for `rehome inventory` (no colour: it pipes and diffs well). */
 import type { DomainFacts, HostFactsReport, Inventory } from './types.js';
 
@@ -35,8 +37,8 @@ function formatHosts(inventory: Inventory): string {
       'ok',
       [host.cpu.vendor, host.cpu.model].filter(Boolean).join(' ') || '?',
       String(host.cores),
-      `${bytes(host.freeMemoryKiB * 1024)}/${bytes(host.memoryKiB * 1024)}`,
-      host.imageDirFreeBytes === null ? '?' : bytes(host.imageDirFreeBytes),
+      `${formatBytes(host.freeMemoryKiB * 1024)}/${formatBytes(host.memoryKiB * 1024)}`,
+      host.imageDirFreeBytes === null ? '?' : formatBytes(host.imageDirFreeBytes),
       host.bridges.join(',') || '-',
       networksCell(host),
       host.libvirtVersion.text,
@@ -67,8 +69,8 @@ function formatDomains(inventory: Inventory): string | undefined {
 
 function domainRow(host: string, domain: DomainFacts): string[] {
   const disks = domain.disks.map((disk) => {
-    const size = disk.virtualSizeBytes === undefined ? '' : ` ${bytes(disk.virtualSizeBytes)}`;
-    const used = disk.allocatedBytes === undefined ? '' : `/${bytes(disk.allocatedBytes)} used`;
+    const size = disk.virtualSizeBytes === undefined ? '' : ` ${formatBytes(disk.virtualSizeBytes)}`;
+    const used = disk.allocatedBytes === undefined ? '' : `/${formatBytes(disk.allocatedBytes)} used`;
     return `${disk.target}:${disk.class}${size}${used}`;
   });
   const nics = domain.nics.map(
@@ -79,7 +81,7 @@ function domainRow(host: string, domain: DomainFacts): string[] {
     printable(domain.name),
     domain.state,
     String(domain.vcpus.current),
-    bytes(domain.memoryKiB.max * 1024),
+    formatBytes(domain.memoryKiB.max * 1024),
     [domain.cpu.mode, domain.cpu.model].filter(Boolean).join(' ') || 'default',
     disks.join(', ') || '-',
     nics.join(', ') || '-',
@@ -106,35 +108,4 @@ function formatNotes(inventory: Inventory): string | undefined {
 function printable(value: string): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is replaced
   return value.replace(/[\u0000-\u001f\u007f]/g, '?');
-}
-
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-
-export function bytes(value: number): string {
-  let scaled = value;
-  let unit = 0;
-  while (scaled >= 1024 && unit < UNITS.length - 1) {
-    scaled /= 1024;
-    unit++;
-  }
-  const digits = unit === 0 || scaled >= 100 ? 0 : 1;
-  return `${scaled.toFixed(digits)} ${UNITS[unit]}`;
-}
-
-/** Aligned columns; the last cell of a row is not padded. */
-function table(rows: string[][]): string {
-  const widths: number[] = [];
-  for (const row of rows) {
-    row.forEach((cell, column) => {
-      if (column < row.length - 1) widths[column] = Math.max(widths[column] ?? 0, cell.length);
-    });
-  }
-  return rows
-    .map((row) =>
-      row
-        .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
 }

@@ -1,5 +1,5 @@
+import { formatBytes } from '../placement/units.js';
 import type { StatusResult } from './status.js';
-import { formatBytes } from './steps-prepare.js';
 import type { ProgressEvent } from './types.js';
 
 /** One progress line for stderr: ISO time, VM, step, what happened. */

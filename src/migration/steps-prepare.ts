@@ -1,5 +1,6 @@
 import { posix } from 'node:path';
 import { DomainXmlFlags } from '../libvirt/protocol/constants.js';
+import { formatBytes } from '../placement/units.js';
 import { abandonMirror, mirrorProgress, startMirror, sumProgress } from '../sync/block-copy.js';
 import {
   closeExport,
@@ -183,9 +184,3 @@ export const arm: Step = {
 };
 
 export const PREPARE_STEPS: readonly Step[] = [prepareTarget, startMirrorStep, waitReady, arm];
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(0)} KiB`;
-  if (bytes < 1024 ** 3) return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
-  return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
-}

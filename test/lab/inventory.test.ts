@@ -171,7 +171,7 @@ test.serial('the human output names the hostile domain literally, and nothing ra
   t.is(exitCode, 0);
   t.regex(stdout, /^HOST\s+STATUS\s+CPU/m);
   t.true(stdout.includes(HOSTILE_NAME));
-  t.regex(stdout, /inv-two-disks\s+shutoff\s+2\s+96\.0 MiB/);
+  t.regex(stdout, /inv-two-disks\s+shutoff\s+2\s+96 MiB/);
   // The name also went through virsh over ssh (quoted argv) in this test run.
   const { stdout: state } = await virsh('lab-c', ['domstate', HOSTILE_NAME]);
   t.is(state.trim(), 'shut off');

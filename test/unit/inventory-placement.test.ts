@@ -176,10 +176,10 @@ test('the human tables show hosts, domains and the failed host with its reason',
   t.regex(text, /^HOST\s+STATUS\s+CPU\s+CORES/m);
   t.regex(
     text,
-    /^a\s+ok\s+Intel Skylake\s+8\s+16\.0 GiB\/32\.0 GiB\s+500 GiB\s+br0\s+default:virbr0,off\(inactive\)\s+9\.0\.0\s+7\.2\.22$/m,
+    /^a\s+ok\s+Intel Skylake\s+8\s+16 GiB\/32 GiB\s+500 GiB\s+br0\s+default:virbr0,off\(inactive\)\s+9\.0\.0\s+7\.2\.22$/m,
   );
   t.regex(text, /^down\s+error \(hostUnreachable\)\s+Cannot connect$/m);
-  t.regex(text, /^a\s+web\s+running\s+2\s+2\.0 GiB\s+custom qemu64\s+vda:local 10\.0 GiB\/2\.0 GiB used/m);
+  t.regex(text, /^a\s+web\s+running\s+2\s+2 GiB\s+custom qemu64\s+vda:local 10 GiB\/2 GiB used/m);
   t.regex(text, /^down: check it$/m);
 });
 
