@@ -111,24 +111,31 @@ export function isOurQemuNbd(cmdline: string, exportName: string): boolean {
   return posix.basename(argv[0] ?? '') === 'qemu-nbd' && argv.includes(exportName);
 }
 
-/** Alive means: the pid runs, is not a zombie, and is qemu-nbd serving this export. */
+/** Alive means: the pid runs, is not a zombie, and is qemu-nbd serving this export. One round trip. */
 export async function observeExport(
   shell: RemoteShell,
   nbd: Pick<NbdExport, 'pid' | 'exportName'>,
 ): Promise<ExportState> {
   if (!Number.isInteger(nbd.pid) || nbd.pid <= 0) return 'gone';
-  const stat = await shell.exec(['cat', `/proc/${nbd.pid}/stat`]);
-  if (stat.code !== 0) return 'gone';
-  const state = stat.stdout.slice(stat.stdout.lastIndexOf(')') + 2).charAt(0);
+  // stat ends with a newline and holds no NUL; cmdline follows it, NUL-separated.
+  const proc = await shell.exec(['cat', `/proc/${nbd.pid}/stat`, `/proc/${nbd.pid}/cmdline`]);
+  if (proc.code !== 0) return 'gone';
+  const newline = proc.stdout.indexOf('\n');
+  const stat = proc.stdout.slice(0, newline);
+  const state = stat.slice(stat.lastIndexOf(')') + 2).charAt(0);
   if (state === 'Z' || state === 'X') return 'gone';
-  const cmdline = await shell.exec(['cat', `/proc/${nbd.pid}/cmdline`]);
-  return cmdline.code === 0 && isOurQemuNbd(cmdline.stdout, nbd.exportName) ? 'alive' : 'gone';
+  return isOurQemuNbd(proc.stdout.slice(newline + 1), nbd.exportName) ? 'alive' : 'gone';
 }
 
 /** SIGTERM, then wait until it has exited: qemu-nbd flushes the image on the way out. Idempotent. */
 export async function closeExport(shell: RemoteShell, nbd: NbdExport, timeoutMs = 15_000): Promise<void> {
   if ((await observeExport(shell, nbd)) === 'alive') {
     await shell.exec(['kill', '-TERM', String(nbd.pid)]);
+    // One round trip that returns when the pid is gone, instead of polling over SSH (the cutover waits on this).
+    await shell.exec(['tail', `--pid=${nbd.pid}`, '--sleep-interval=0.01', '-f', '/dev/null'], {
+      timeoutMs,
+    });
+    // tail also waits for a zombie; observe again, and poll for as long as it is still ours and alive.
     const until = Date.now() + timeoutMs;
     while ((await observeExport(shell, nbd)) === 'alive') {
       if (Date.now() > until) {
