@@ -3,6 +3,7 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../src/cli/base-command.js';
 import { RehomeError } from '../src/cli/errors.js';
 import { ExitCode } from '../src/cli/exit-codes.js';
+import { progressMode } from '../src/cli/progress-lines.js';
 import { drainHost } from '../src/drain/drain.js';
 import { enginePrepareAndArm } from '../src/drain/engine.js';
 import { formatDrainResult } from '../src/drain/format-drain.js';
@@ -10,8 +11,9 @@ import { formatDrainPlan } from '../src/drain/format-plan.js';
 import { makeDrainPlan, requireConfiguredHost } from '../src/drain/make-plan.js';
 import { withDrainProgress } from '../src/drain/progress.js';
 import type { DrainPlanReport, DrainResult } from '../src/drain/types.js';
-import { progressMode, withInventoryProgress } from '../src/inventory/progress.js';
-import { parseDeadline } from '../src/migration/deadline.js';
+import { withInventoryProgress } from '../src/inventory/progress.js';
+import { BANDWIDTH_HELP, parseBandwidth } from '../src/migration/bandwidth.js';
+import { resolveDeadline } from '../src/migration/deadline.js';
 import { openRuntime } from '../src/migration/runtime.js';
 
 export type DrainCommandResult = DrainResult | { cancelled: true; plan: DrainPlanReport };
@@ -26,17 +28,18 @@ export default class Drain extends BaseCommand {
     'the moves. Exit 9 when some VM could not be prepared (it was rolled back and stays on HOST).';
   static override examples = [
     '<%= config.bin %> drain kvm7 --deadline +7d',
-    '<%= config.bin %> drain kvm7 --deadline 2026-12-04T18:00:00Z --concurrency 4 --bandwidth 100 --yes',
+    '<%= config.bin %> drain kvm7 --deadline 2026-12-04T18:00:00Z --concurrency 4 --bandwidth 100M --yes',
     '<%= config.bin %> drain kvm7 --deadline +3d --skip-blocked --yes --json',
   ];
   static override args = { host: Args.string({ description: 'Host to empty', required: true }) };
   static override flags = {
     deadline: Flags.string({
-      description: 'Every VM moves at this time at the latest (ISO date, or +7d, +12h, +30m)',
+      description:
+        'Every VM moves at this time at the latest (ISO date with its zone, or +7d, +12h, +30m), within notify.maxDeadlineDays',
       required: true,
     }),
     concurrency: Flags.integer({ description: 'Initial copies running at once', min: 1, default: 2 }),
-    bandwidth: Flags.integer({ description: 'Bandwidth limit of each mirror, in MiB/s', min: 1 }),
+    bandwidth: Flags.string({ description: BANDWIDTH_HELP }),
     yes: Flags.boolean({ char: 'y', description: 'Do not ask for confirmation', default: false }),
     'skip-blocked': Flags.boolean({
       description: 'Drain the VMs that can move; leave the blocked ones on HOST',
@@ -57,7 +60,7 @@ export default class Drain extends BaseCommand {
         'Pass --yes to drain without asking.',
       ]);
     }
-    const deadline = parseDeadline(flags.deadline);
+    const bandwidthBytesPerSec = flags.bandwidth ? parseBandwidth(flags.bandwidth) : undefined;
     const rt = await openRuntime({
       configDir: this.config.configDir,
       dataDir: this.config.dataDir,
@@ -65,6 +68,7 @@ export default class Drain extends BaseCommand {
     });
     const mode = progressMode({ json: this.jsonEnabled(), isTty: process.stderr.isTTY === true });
     try {
+      const { deadline } = resolveDeadline(flags.deadline, new Date(), rt.config.notify?.maxDeadlineDays);
       requireConfiguredHost(rt.config, args.host);
       const result = await withDrainProgress(mode, (callbacks) =>
         drainHost(
@@ -93,7 +97,7 @@ export default class Drain extends BaseCommand {
             deadline,
             concurrency: flags.concurrency,
             skipBlocked: flags['skip-blocked'],
-            ...(flags.bandwidth ? { bandwidthBytesPerSec: flags.bandwidth * 1024 * 1024 } : {}),
+            ...(bandwidthBytesPerSec ? { bandwidthBytesPerSec } : {}),
           },
           callbacks,
         ),

@@ -2,12 +2,13 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../src/cli/base-command.js';
 import { RehomeError } from '../src/cli/errors.js';
 import { ExitCode } from '../src/cli/exit-codes.js';
+import { progressMode } from '../src/cli/progress-lines.js';
 import { configPath, loadConfig } from '../src/config/config-file.js';
 import { sshOptionsFromConfig } from '../src/config/ssh-options.js';
 import { SshPool } from '../src/host/ssh-pool.js';
 import { formatInventory } from '../src/inventory/format.js';
 import { inventoryHosts } from '../src/inventory/inventory.js';
-import { progressMode, withInventoryProgress } from '../src/inventory/progress.js';
+import { withInventoryProgress } from '../src/inventory/progress.js';
 import type { Inventory } from '../src/inventory/types.js';
 import { HostConnections } from '../src/libvirt/host-connections.js';
 

@@ -1,53 +1,68 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../src/cli/base-command.js';
-import { stderrProgress } from '../src/migration/command-support.js';
-import { type MigrateResult, migrate, parseRate } from '../src/migration/migrate.js';
+import { progressMode } from '../src/cli/progress-lines.js';
+import { chooseTarget } from '../src/inventory/choose-target.js';
+import { BANDWIDTH_HELP, parseBandwidth } from '../src/migration/bandwidth.js';
+import { withVmProgress } from '../src/migration/command-support.js';
+import { formatMigrateResult } from '../src/migration/format.js';
+import { type MigrateResult, migrate } from '../src/migration/migrate.js';
 import { openRuntime } from '../src/migration/runtime.js';
 
 export default class Migrate extends BaseCommand {
   static override summary =
     'Prepare and arm a VM: mirror its disks to the target, move it at its next reboot';
+  static override description =
+    'Without --to, placement picks the target as for a drain, over a fresh read of every configured host: never ' +
+    'the VM’s own host nor a cordoned or draining one; a VM that fits nowhere exits 10 with the reasons. Without ' +
+    '--deadline, the deadline is the operator’s limit (notify.maxDeadlineDays, 30 days by default) from now.';
   static override examples = [
+    '<%= config.bin %> migrate web1',
     '<%= config.bin %> migrate web1 --to hv2',
-    '<%= config.bin %> migrate web1 --to hv2 --deadline +7d',
+    '<%= config.bin %> migrate web1 --to hv2 --deadline +7d --bandwidth 50',
   ];
   static override args = { vm: Args.string({ description: 'VM (libvirt domain name)', required: true }) };
   static override flags = {
-    to: Flags.string({ description: 'Target host (a name from `rehome hosts list`)' }),
+    to: Flags.string({
+      description: 'Target host (a name from `rehome hosts list`); default: placement picks one',
+    }),
     deadline: Flags.string({ description: 'Move at this time at the latest (ISO date, or +7d, +12h, +30m)' }),
     'sync-writes': Flags.boolean({
       description: 'Write-blocking mirror: every guest write waits for the target',
       default: false,
     }),
-    bandwidth: Flags.string({
-      description: 'Mirror bandwidth limit per second, e.g. 50M, 512K (bytes without a unit)',
-    }),
+    bandwidth: Flags.string({ description: BANDWIDTH_HELP }),
   };
 
   async run(): Promise<MigrateResult> {
     const { args, flags } = await this.parse(Migrate);
+    const bandwidthBytesPerSec = flags.bandwidth ? parseBandwidth(flags.bandwidth) : undefined;
     const rt = await openRuntime({
       configDir: this.config.configDir,
       dataDir: this.config.dataDir,
       configFile: flags.config,
     });
+    const mode = progressMode({ json: this.jsonEnabled(), isTty: process.stderr.isTTY === true });
     try {
-      const result = await migrate(
-        rt,
-        {
-          vm: args.vm,
-          ...(flags.to ? { to: flags.to } : {}),
-          ...(flags.deadline ? { deadline: flags.deadline } : {}),
-          syncWrites: flags['sync-writes'],
-          ...(flags.bandwidth ? { bandwidthBytesPerSec: parseRate(flags.bandwidth) } : {}),
-        },
-        stderrProgress(this.jsonEnabled()),
+      const result = await withVmProgress(
+        mode,
+        args.vm,
+        (progress) =>
+          migrate(
+            rt,
+            {
+              vm: args.vm,
+              ...(flags.to
+                ? { to: flags.to }
+                : { chooseTarget: (vm) => chooseTarget(rt.config, rt.store, vm) }),
+              ...(flags.deadline ? { deadline: flags.deadline } : {}),
+              syncWrites: flags['sync-writes'],
+              ...(bandwidthBytesPerSec ? { bandwidthBytesPerSec } : {}),
+            },
+            progress,
+          ),
+        (armed) => `${armed.vm}: armed on ${armed.target}`,
       );
-      if (!this.jsonEnabled()) {
-        this.log(
-          `${result.vm} is armed: it moves from ${result.source} to ${result.target} at its next reboot${result.deadline ? ` or at ${result.deadline}` : ''}.`,
-        );
-      }
+      if (!this.jsonEnabled()) this.log(formatMigrateResult(result));
       return result;
     } finally {
       await rt.close();

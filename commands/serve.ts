@@ -1,10 +1,9 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../src/cli/base-command.js';
-import { RehomeError } from '../src/cli/errors.js';
 import { stderrProgress } from '../src/migration/command-support.js';
-import { linkActions } from '../src/migration/link-actions.js';
+import { serveOwnerLinks } from '../src/migration/owner-links.js';
 import { openRuntime } from '../src/migration/runtime.js';
-import { DEFAULT_LISTEN, parseListen, serveLinks } from '../src/notify/serve-links.js';
+import { DEFAULT_LISTEN } from '../src/notify/serve-links.js';
 
 export interface ServeResult {
   listening: string;
@@ -16,7 +15,8 @@ export default class Serve extends BaseCommand {
   static override description =
     'Runs until interrupted. Opening a link only shows a page; the action happens when the owner presses its ' +
     'button (a POST): "reboot now" starts the cutover in this process at once, as `rehome reboot` does. Put it ' +
-    'behind a TLS reverse proxy and set links.baseUrl to the public URL, path prefix included.';
+    'behind a TLS reverse proxy and set links.baseUrl to the public URL, path prefix included. ' +
+    '`rehome watch --serve ADDR` serves the same links inside watch.';
   static override examples = [
     '<%= config.bin %> serve',
     '<%= config.bin %> serve --listen 0.0.0.0:8443',
@@ -28,26 +28,13 @@ export default class Serve extends BaseCommand {
 
   async run(): Promise<ServeResult> {
     const { flags } = await this.parse(Serve);
-    let listen: { host: string; port: number };
-    try {
-      listen = parseListen(flags.listen);
-    } catch (error) {
-      throw new RehomeError((error as Error).message, 'usage');
-    }
     const rt = await openRuntime({
       configDir: this.config.configDir,
       dataDir: this.config.dataDir,
       configFile: flags.config,
     });
-    const actions = linkActions(rt, stderrProgress(this.jsonEnabled()));
     try {
-      const serving = await serveLinks({
-        config: rt.config,
-        configDir: this.config.configDir,
-        store: rt.store,
-        listen,
-        callbacks: actions,
-      });
+      const serving = await serveOwnerLinks(rt, flags.listen, stderrProgress(this.jsonEnabled()));
       this.logToStderr(`Serving links on ${serving.origin} (links point at ${serving.baseUrl})`);
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
@@ -55,7 +42,6 @@ export default class Serve extends BaseCommand {
         process.once('SIGTERM', stop);
       });
       await serving.close();
-      await actions.settle();
       return { listening: serving.origin, baseUrl: serving.baseUrl };
     } finally {
       await rt.close();

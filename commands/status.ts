@@ -1,5 +1,8 @@
-import { Args } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../src/cli/base-command.js';
+import { RehomeError } from '../src/cli/errors.js';
+import { formatDrainStatus } from '../src/drain/format-status.js';
+import { type DrainStatus, drainStatus } from '../src/drain/status.js';
 import { formatStatus } from '../src/migration/format.js';
 import { storePath } from '../src/migration/runtime.js';
 import { type StatusResult, status } from '../src/migration/status.js';
@@ -7,13 +10,29 @@ import { openSqliteStore } from '../src/store/sqlite/open.js';
 
 export default class Status extends BaseCommand {
   static override summary = 'Show migrations: phase, sync progress, deadline and, for one VM, its history';
-  static override examples = ['<%= config.bin %> status', '<%= config.bin %> status web1 --json'];
+  static override description =
+    'With --host, the host’s latest drain instead: each VM’s target and phase, how many moved and remain, and ' +
+    'whether the host is empty.';
+  static override examples = [
+    '<%= config.bin %> status',
+    '<%= config.bin %> status web1 --json',
+    '<%= config.bin %> status --host kvm7',
+  ];
   static override args = { vm: Args.string({ description: 'VM (name or UUID)' }) };
+  static override flags = {
+    host: Flags.string({ description: 'Show the drain of this host (instead of migrations)' }),
+  };
 
-  async run(): Promise<StatusResult> {
-    const { args } = await this.parse(Status);
+  async run(): Promise<StatusResult | DrainStatus> {
+    const { args, flags } = await this.parse(Status);
+    if (flags.host && args.vm) throw new RehomeError('Give a VM or --host, not both', 'usage');
     const store = openSqliteStore(storePath(this.config.dataDir));
     try {
+      if (flags.host) {
+        const drain = await drainStatus(store, flags.host);
+        if (!this.jsonEnabled()) this.log(formatDrainStatus(drain));
+        return drain;
+      }
       const result = await status({ store }, args.vm);
       if (!this.jsonEnabled()) this.log(formatStatus(result));
       return result;

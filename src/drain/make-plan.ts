@@ -1,12 +1,9 @@
 import { RehomeError } from '../cli/errors.js';
 import type { RehomeConfig } from '../config/schema.js';
-import { sshOptionsFromConfig } from '../config/ssh-options.js';
-import { SshPool } from '../host/ssh-pool.js';
+import { readFleetFacts } from '../inventory/fleet-facts.js';
 import type { InventoryCallbacks } from '../inventory/types.js';
-import { HostConnections } from '../libvirt/host-connections.js';
 import type { Strategy } from '../placement/types.js';
 import type { Store } from '../store/types.js';
-import { gatherFleetFacts } from './facts.js';
 import { planHostDrain } from './plan.js';
 import { drainSettings, linkSpeed } from './settings.js';
 import type { DrainPlanReport } from './types.js';
@@ -18,10 +15,7 @@ export interface MakeDrainPlanOptions extends InventoryCallbacks {
   linkSpeedMiBps?: number;
 }
 
-/**
- * Reads every configured host (one SSH connection each, closed afterwards), applies the store's host states and the
- * config's policies, and plans the drain of `host`. Changes nothing anywhere.
- */
+/** Reads the fleet (readFleetFacts) and plans the drain of `host`. Changes nothing anywhere. */
 export async function makeDrainPlan(
   config: RehomeConfig,
   store: Pick<Store, 'listHostStates'>,
@@ -31,20 +25,12 @@ export async function makeDrainPlan(
   requireConfiguredHost(config, host);
   const { strategy, explain, linkSpeedMiBps, ...callbacks } = options;
   const speed = linkSpeed(linkSpeedMiBps, drainSettings(config));
-  const connections = new HostConnections(config.hosts, new SshPool(sshOptionsFromConfig(config)));
-  try {
-    const facts = await gatherFleetFacts(config, connections, await store.listHostStates(), {
-      ...callbacks,
-      cpuHost: host,
-    });
-    return planHostDrain(host, facts, {
-      linkSpeed: speed,
-      ...(strategy ? { strategy } : {}),
-      ...(explain ? { explain } : {}),
-    });
-  } finally {
-    await connections.closeAll();
-  }
+  const facts = await readFleetFacts(config, store, { ...callbacks, cpuHost: host });
+  return planHostDrain(host, facts, {
+    linkSpeed: speed,
+    ...(strategy ? { strategy } : {}),
+    ...(explain ? { explain } : {}),
+  });
 }
 
 export function requireConfiguredHost(config: Pick<RehomeConfig, 'hosts'>, host: string): void {

@@ -1,11 +1,17 @@
 import { formatBytes } from '../placement/units.js';
+import type { MigrateResult } from './migrate.js';
 import type { StatusResult } from './status.js';
 import type { ProgressEvent } from './types.js';
 
 /** One progress line for stderr: ISO time, VM, step, what happened. */
 export function formatProgress(event: ProgressEvent, now = new Date()): string {
+  return `${now.toISOString()} ${formatStep(event)}`;
+}
+
+/** VM, step, what happened: `web1 mirror: done 64 MiB`. */
+export function formatStep(event: ProgressEvent): string {
   const what = event.status === 'info' ? '' : `${event.status} `;
-  return `${now.toISOString()} ${event.vm} ${event.step}: ${what}${event.message ?? ''}`.trimEnd();
+  return `${event.vm} ${event.step}: ${what}${event.message ?? ''}`.trimEnd();
 }
 
 export function formatStatus(result: StatusResult): string {
@@ -36,5 +42,18 @@ export function formatStatus(result: StatusResult): string {
       lines.push(`  ${entry.at} ${entry.step} ${entry.outcome} ${JSON.stringify(entry.detail)}`);
     }
   }
+  return lines.join('\n');
+}
+
+/** `rehome migrate` for people: where it goes and why, and when it moves at the latest. */
+export function formatMigrateResult(result: MigrateResult): string {
+  const lines = [
+    `${result.vm} is armed: it moves from ${result.source} to ${result.target} at its next reboot, or at ${result.deadline} at the latest.`,
+  ];
+  if (result.targetChoice.by === 'placement')
+    lines.push(`Target chosen by placement: ${result.targetChoice.reason}`);
+  for (const warning of result.targetChoice.warnings) lines.push(`Warning: ${warning}`);
+  if (result.deadlineSource === 'operator-limit')
+    lines.push('No --deadline was given: the deadline is the operator’s limit (notify.maxDeadlineDays).');
   return lines.join('\n');
 }

@@ -1,17 +1,20 @@
 import { RehomeError } from '../cli/errors.js';
 import { DomainXml } from '../libvirt/domain-xml.js';
 import type { DiskJob } from '../store/types.js';
-import { resolveDeadline } from './deadline.js';
+import { type ResolvedDeadline, resolveDeadline } from './deadline.js';
 import { runSteps, StepFailedError, undoSteps } from './engine.js';
 import { contextFor, locateVm } from './locate.js';
 import { withLock } from './lock.js';
 import type { Runtime } from './runtime.js';
 import { PREPARE_STEPS, targetImagePath } from './steps-prepare.js';
-import type { MigrationJob, ProgressSink } from './types.js';
+import type { ChooseTarget, MigrationJob, ProgressSink } from './types.js';
 
 export interface MigrateOptions {
   vm: string;
+  /** The target; without it, `chooseTarget` picks one. */
   to?: string;
+  chooseTarget?: ChooseTarget;
+  /** As typed; without it, the operator's limit (notify.maxDeadlineDays from now). */
   deadline?: string;
   syncWrites?: boolean;
   bandwidthBytesPerSec?: number;
@@ -23,8 +26,12 @@ export interface MigrateResult {
   uuid: string;
   source: string;
   target: string;
+  /** How the target was chosen: named by --to, or by placement with its reason. */
+  targetChoice: { by: 'operator' | 'placement'; reason: string; warnings: string[] };
   phase: string;
-  deadline: string | null;
+  deadline: string;
+  /** `given` by --deadline, or the `operator-limit` used when none was given. */
+  deadlineSource: ResolvedDeadline['source'];
   mode: string;
   disks: { disk: string; sourcePath: string; targetPath: string; bytes: number }[];
   exports: { disk: string; address: string; port: number; exportName: string }[];
@@ -37,17 +44,18 @@ export async function migrate(
   options: MigrateOptions,
   progress: ProgressSink,
 ): Promise<MigrateResult> {
-  if (!options.to) {
-    throw new RehomeError('Choosing a target automatically is not available yet: pass --to HOST', 'usage', [
-      `rehome migrate ${options.vm} --to HOST`,
-      'rehome hosts list',
-    ]);
-  }
-  const target = rt.host(options.to);
-  const deadline = options.deadline
-    ? resolveDeadline(options.deadline, new Date(), rt.config.notify?.maxDeadlineDays)
-    : null;
+  const { deadline, source: deadlineSource } = resolveDeadline(
+    options.deadline,
+    new Date(),
+    rt.config.notify?.maxDeadlineDays,
+  );
   const { host: sourceHost, domain } = await locateVm(rt, options.vm);
+  const choice = await pickTarget(
+    options,
+    { name: options.vm, uuid: domain.uuid, source: sourceHost },
+    progress,
+  );
+  const target = rt.host(choice.target);
   if (sourceHost === target.name)
     throw new RehomeError(`${options.vm} already runs on ${target.name}`, 'usage');
   const source = await rt.hosts.libvirt(sourceHost);
@@ -108,8 +116,10 @@ export async function migrate(
       uuid: ctx.record.vmUuid,
       source: sourceHost,
       target: target.name,
+      targetChoice: { by: choice.by, reason: choice.reason, warnings: choice.warnings },
       phase: ctx.record.phase,
       deadline,
+      deadlineSource,
       mode: final.mode,
       disks: final.disks.map((d) => ({
         disk: d.target,
@@ -128,11 +138,20 @@ export async function migrate(
   });
 }
 
-/** `512K`, `50M`, `1G` (binary units) or plain bytes, per second. */
-export function parseRate(value: string): number {
-  const match = /^(\d+)([KMG])?$/i.exec(value.trim());
-  if (!match)
-    throw new RehomeError(`Bad bandwidth ${JSON.stringify(value)}: use e.g. 512K, 50M or 1G`, 'usage');
-  const unit = { k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[(match[2] ?? '').toLowerCase() as 'k'] ?? 1;
-  return Number(match[1]) * unit;
+/** --to as given, else placement's pick (reported as a progress step, since it reads every host). */
+async function pickTarget(
+  options: MigrateOptions,
+  vm: { name: string; uuid: string; source: string },
+  progress: ProgressSink,
+): Promise<{ target: string; by: 'operator' | 'placement'; reason: string; warnings: string[] }> {
+  if (options.to) return { target: options.to, by: 'operator', reason: 'named with --to', warnings: [] };
+  if (!options.chooseTarget) {
+    throw new RehomeError(`No target for ${vm.name}: pass --to HOST`, 'usage', [
+      `rehome migrate ${vm.name} --to HOST`,
+    ]);
+  }
+  progress({ vm: vm.name, step: 'place', status: 'start', message: 'reading the fleet' });
+  const chosen = await options.chooseTarget(vm);
+  progress({ vm: vm.name, step: 'place', status: 'done', message: chosen.reason });
+  return { ...chosen, by: 'placement' };
 }

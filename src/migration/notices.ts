@@ -5,9 +5,8 @@ import {
   channelsFromConfig,
   closeChannels,
   DEFAULT_DELIVERY_BACKOFF,
-  DEFAULT_MAX_DEADLINE_DAYS,
   type DeliveryReport,
-  deadlineWindow,
+  defaultDeadline,
   deliveriesFor,
   deliverNotice,
   dueNotices,
@@ -181,11 +180,10 @@ export class OwnerNotices implements NoticesPort {
       await this.auditQuietly(record, 'notice.error', { kind, errors: report.errors });
   }
 
-  /** The record's deadline; without one, the operator's limit (the notice needs a "by then at the latest"). */
+  /** The record's deadline; a record made before every migration had one gets the default it would have had. */
   private deadlineOf(record: MigrationRecord): Date {
     if (record.deadline) return new Date(record.deadline);
-    const maxDays = this.deps.config.notify?.maxDeadlineDays ?? DEFAULT_MAX_DEADLINE_DAYS;
-    return deadlineWindow(new Date(record.createdAt), this.now(), maxDays).latest;
+    return defaultDeadline(new Date(record.createdAt), this.deps.config.notify?.maxDeadlineDays);
   }
 
   /** Signed single-use links, valid until the deadline; none without `links.baseUrl`. */

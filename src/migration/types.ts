@@ -50,3 +50,10 @@ export interface HostsPort {
   /** The address other hosts use to reach this one (its resolved ssh hostname). */
   addressOf(host: string): Promise<string>;
 }
+
+/** A target picked for a VM that runs on `source` (placement over a fresh inventory), with placement's reason. */
+export type ChooseTarget = (vm: {
+  name: string;
+  uuid: string;
+  source: string;
+}) => Promise<{ target: string; reason: string; warnings: string[] }>;

@@ -91,6 +91,11 @@ export function deadlineWindow(
   return { earliest: now, latest: new Date(scheduledAt.getTime() + maxDeadlineDays * UNIT_MS.d) };
 }
 
+/** A migration scheduled without a deadline gets the operator's limit, counted from when it was scheduled. */
+export function defaultDeadline(scheduledAt: Date, maxDeadlineDays = DEFAULT_MAX_DEADLINE_DAYS): Date {
+  return deadlineWindow(scheduledAt, scheduledAt, maxDeadlineDays).latest;
+}
+
 /** Throws a usage error unless `deadline` is inside the window. */
 export function checkDeadline(deadline: Date, window: DeadlineWindow): Date {
   if (deadline.getTime() <= window.earliest.getTime()) {

@@ -7,6 +7,7 @@ export {
   DEFAULT_MAX_DEADLINE_DAYS,
   type DeadlineWindow,
   deadlineWindow,
+  defaultDeadline,
   parseDeadline,
   parseDuration,
 } from './deadline.js';

@@ -4,7 +4,10 @@
  */
 import test from 'ava';
 import type { DrainCommandResult } from '../../commands/drain.js';
+import type { DrainStatus } from '../../src/drain/status.js';
 import type { DrainPlanReport } from '../../src/drain/types.js';
+import type { MigrateResult } from '../../src/migration/migrate.js';
+import type { StatusResult } from '../../src/migration/status.js';
 import { defineSizedGuest, limitGuestMemory, watchInitialCopies } from './drain-fleet.js';
 import { rehome } from './helpers-migration.js';
 import { type LabGuest, labDown, labUp, waitForAgent } from './lab.js';
@@ -110,6 +113,41 @@ test.serial(
     );
     const cordon = JSON.parse((await rehome(['hosts', 'cordon', 'lab-a', '--json'])).stdout);
     t.like(cordon, { before: 'draining', changed: false });
+    const drainView = JSON.parse(
+      (await rehome(['status', '--host', 'lab-a', '--json'])).stdout,
+    ) as DrainStatus;
+    t.like(drainView, { host: 'lab-a', hostState: 'draining', moved: 0, remaining: 5, empty: false });
+    t.deepEqual(Object.fromEntries(drainView.vms.map((vm) => [vm.vm, [vm.target, vm.phase]])), {
+      ...Object.fromEntries(Object.entries(EXPECTED).map(([vm, target]) => [vm, [target, 'armed']])),
+      drhuge: [null, null],
+    });
     for (const guest of guests) await rehome(['cancel', guest.name]);
   },
 );
+
+test.serial('migrate without --to: placement picks a host that is not the source nor cordoned', async (t) => {
+  await rehome(['hosts', 'cordon', 'lab-c']);
+  const started = Date.now();
+  const run = await rehome(['migrate', 'dr4', '--json'], { reject: false, timeoutMs: 300_000 });
+  t.is(run.exitCode, 0, run.stderr);
+  const armed = JSON.parse(run.stdout) as MigrateResult;
+  t.like(armed, { source: 'lab-a', target: 'lab-b', phase: 'armed', deadlineSource: 'operator-limit' });
+  t.like(armed.targetChoice, { by: 'placement' });
+  t.regex(armed.targetChoice.reason, /^lab-b: passes every filter/);
+  const days = (Date.parse(armed.deadline) - started) / 86_400_000;
+  t.true(days > 29.99 && days <= 30.01, `the default deadline is the operator's 30 days (${days})`);
+  const status = JSON.parse((await rehome(['status', 'dr4', '--json'])).stdout) as StatusResult;
+  t.is(status.migrations.at(-1)?.deadline, armed.deadline, 'stored, so watch and reconcile enforce it');
+  await rehome(['cancel', 'dr4']);
+
+  await rehome(['hosts', 'cordon', 'lab-b']);
+  const nowhere = await rehome(['migrate', 'dr4', '--json'], { reject: false });
+  t.is(nowhere.exitCode, 10, nowhere.stderr);
+  const message = JSON.parse(nowhere.stdout).error.message as string;
+  t.regex(message, /dr4 fits on no host/);
+  t.regex(message, /lab-b: host-state: host is cordoned/);
+  t.regex(message, /lab-c: host-state: host is cordoned/);
+  t.log(message);
+  await rehome(['hosts', 'uncordon', 'lab-b']);
+  await rehome(['hosts', 'uncordon', 'lab-c']);
+});

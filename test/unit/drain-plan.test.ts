@@ -1,9 +1,9 @@
 import test from 'ava';
-import { compareGuestCpus, customCpuXml } from '../../src/drain/cpu-compare.js';
-import { withHostPolicies, withHostStates } from '../../src/drain/facts.js';
 import { formatDrainPlan } from '../../src/drain/format-plan.js';
 import { planHostDrain } from '../../src/drain/plan.js';
 import { drainSettings, linkSpeed } from '../../src/drain/settings.js';
+import { compareGuestCpus, customCpuXml } from '../../src/inventory/cpu-compare.js';
+import { withHostPolicies, withHostStates } from '../../src/inventory/fleet-facts.js';
 import type { PlacementInput } from '../../src/inventory/placement-facts.js';
 import { GiB, host, vm } from './placement-fixtures.js';
 

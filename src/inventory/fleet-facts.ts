@@ -1,13 +1,38 @@
 import type { RehomeConfig } from '../config/schema.js';
-import { inventoryHosts } from '../inventory/inventory.js';
-import { type PlacementInput, toPlacementFacts } from '../inventory/placement-facts.js';
-import type { Inventory, InventoryCallbacks } from '../inventory/types.js';
+import { sshOptionsFromConfig } from '../config/ssh-options.js';
+import { SshPool } from '../host/ssh-pool.js';
 import { DomainXml } from '../libvirt/domain-xml.js';
-import type { HostConnections } from '../libvirt/host-connections.js';
+import { HostConnections } from '../libvirt/host-connections.js';
 import type { VmFacts } from '../placement/types.js';
-import type { HostStateRecord } from '../store/types.js';
+import type { HostStateRecord, Store } from '../store/types.js';
 import { type CompareCpu, compareGuestCpus } from './cpu-compare.js';
-import { applyHostPolicy, drainSettings } from './settings.js';
+import { applyHostPolicy, hostPolicyOverrides } from './host-policies.js';
+import { inventoryHosts } from './inventory.js';
+import { type PlacementInput, toPlacementFacts } from './placement-facts.js';
+import type { Inventory, InventoryCallbacks } from './types.js';
+
+export type FleetFactsOptions = InventoryCallbacks & {
+  /** Compare-hypervisor-CPU only for the custom CPUs of the VMs on this host (the one being emptied). */
+  cpuHost?: string;
+};
+
+/**
+ * What placement needs, read fresh for `rehome plan drain`, `rehome drain` and `rehome migrate` without --to: every
+ * configured host over its own SSH connection (closed afterwards), with the store's host states (so cordoned and
+ * draining hosts are no targets) and the config's policies. Changes nothing anywhere.
+ */
+export async function readFleetFacts(
+  config: RehomeConfig,
+  store: Pick<Store, 'listHostStates'>,
+  options: FleetFactsOptions = {},
+): Promise<PlacementInput & { inventory: Inventory }> {
+  const connections = new HostConnections(config.hosts, new SshPool(sshOptionsFromConfig(config)));
+  try {
+    return await gatherFleetFacts(config, connections, await store.listHostStates(), options);
+  } finally {
+    await connections.closeAll();
+  }
+}
 
 /**
  * Placement facts for the whole configured fleet: every host read in parallel, per-host policy overrides applied,
@@ -17,7 +42,7 @@ export async function gatherFleetFacts(
   config: RehomeConfig,
   connections: HostConnections,
   hostStates: readonly HostStateRecord[],
-  options: InventoryCallbacks & { cpuHost?: string } = {},
+  options: FleetFactsOptions = {},
 ): Promise<PlacementInput & { inventory: Inventory }> {
   const { cpuHost, ...callbacks } = options;
   const inventory = await inventoryHosts(config.hosts, connections, {
@@ -58,7 +83,7 @@ export function withHostPolicies(
   input: PlacementInput,
   config: Pick<RehomeConfig, 'placement'>,
 ): PlacementInput {
-  const { hostPolicies } = drainSettings(config);
+  const hostPolicies = hostPolicyOverrides(config);
   return {
     ...input,
     hosts: input.hosts.map((host) => ({

@@ -1,0 +1,72 @@
+import { RehomeError } from '../cli/errors.js';
+import type { RehomeConfig } from '../config/schema.js';
+import { placeOne } from '../placement/plan.js';
+import type { Strategy } from '../placement/types.js';
+import type { Store } from '../store/types.js';
+import { readFleetFacts } from './fleet-facts.js';
+import type { PlacementInput } from './placement-facts.js';
+
+export interface TargetChoice {
+  target: string;
+  /** Placement's reason for this host. */
+  reason: string;
+  /** Warning verdicts of the chosen host (e.g. a host-model CPU that changes). */
+  warnings: string[];
+}
+
+export interface VmToPlace {
+  name: string;
+  uuid: string;
+  /** The host it runs on now. */
+  source: string;
+}
+
+/**
+ * A target for one VM, by placement over a fresh read of the configured fleet: not its host, no cordoned or draining
+ * host, hardware, capacity, networks and labels as for a drain. A VM that fits nowhere is a `blocked` error that
+ * lists why each host was skipped.
+ */
+export async function chooseTarget(
+  config: RehomeConfig,
+  store: Pick<Store, 'listHostStates'>,
+  vm: VmToPlace,
+  options: { strategy?: Strategy } = {},
+): Promise<TargetChoice> {
+  const facts = await readFleetFacts(config, store, { cpuHost: vm.source });
+  return targetFor(vm, facts, options);
+}
+
+/** The pure half of chooseTarget, over facts already read. */
+export function targetFor(
+  vm: VmToPlace,
+  facts: PlacementInput,
+  options: { strategy?: Strategy } = {},
+): TargetChoice {
+  if (facts.unreachable.includes(vm.source)) {
+    throw new RehomeError(
+      `${vm.source} could not be read, so ${vm.name} cannot be placed`,
+      'hostUnreachable',
+      [`rehome inventory ${vm.source}`],
+    );
+  }
+  const vmFacts = facts.vms.find((candidate) => candidate.uuid === vm.uuid);
+  if (!vmFacts) throw new RehomeError(`${vm.name} is not in the inventory of ${vm.source}`, 'notFound');
+  const decision = placeOne(vmFacts, facts.hosts, { strategy: options.strategy ?? 'spread', explain: true });
+  if (decision.status === 'placed')
+    return { target: decision.target, reason: decision.reason, warnings: decision.warnings };
+  const skipped = (decision.explain ?? []).map(
+    (candidate) =>
+      `${candidate.host}: ${candidate.verdicts
+        .filter((verdict) => verdict.status === 'skip' || verdict.status === 'error')
+        .map((verdict) => `${verdict.filter}: ${verdict.reason}`)
+        .join('; ')}`,
+  );
+  const unreachable = facts.unreachable.map((host) => `${host}: could not be read`);
+  throw new RehomeError(
+    `${vm.name} fits on no host: ${decision.blockers.map((b) => b.reason).join('; ')}${
+      skipped.length + unreachable.length > 0 ? `\n  ${[...skipped, ...unreachable].join('\n  ')}` : ''
+    }`,
+    'blocked',
+    ['rehome hosts list', 'rehome hosts uncordon HOST', `rehome migrate ${vm.name} --to HOST`],
+  );
+}
