@@ -8,6 +8,7 @@ import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp
 import type { Notice } from '../../src/notify/notice.js';
 import { NoticeRenderer } from '../../src/notify/render.js';
 import { SmtpChannel } from '../../src/notify/smtp-channel.js';
+import { readMail } from '../helpers/read-mail.js';
 
 const HOSTILE_VM = `<script>alert(1)</script> it's "x" $(rm -rf /)`;
 const HOSTILE_OWNER = `Eve <>&" O'Hara`;
@@ -66,65 +67,6 @@ async function freePort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   if (!address || typeof address === 'string') throw new Error('no port');
   return address.port;
-}
-
-// A small MIME reader (mailparser is not installed): headers, multipart parts, QP/base64, RFC 2047 words.
-function splitMessage(raw: string): { headers: Map<string, string>; body: string } {
-  const at = raw.indexOf('\r\n\r\n');
-  const headers = new Map<string, string>();
-  for (const line of raw
-    .slice(0, at)
-    .replace(/\r\n(?=[ \t])/g, '')
-    .split('\r\n')) {
-    const colon = line.indexOf(':');
-    headers.set(line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim());
-  }
-  return { headers, body: raw.slice(at + 4) };
-}
-
-function decodeWords(value: string): string {
-  return value
-    .replace(/(\?=)\s+(=\?)/g, '$1$2')
-    .replace(/=\?utf-8\?([qb])\?([^?]*)\?=/gi, (_, enc: string, text: string) =>
-      enc.toLowerCase() === 'b'
-        ? Buffer.from(text, 'base64').toString('utf8')
-        : decodeQp(text.replace(/_/g, ' ')),
-    );
-}
-
-function decodeQp(text: string): string {
-  const bytes = text
-    .replace(/=\r?\n/g, '')
-    .replace(/=([0-9A-F]{2})/gi, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
-  return Buffer.from(bytes, 'latin1').toString('utf8');
-}
-
-function decodePart(headers: Map<string, string>, body: string): string {
-  const encoding = headers.get('content-transfer-encoding')?.toLowerCase() ?? '7bit';
-  const decoded =
-    encoding === 'quoted-printable'
-      ? decodeQp(body)
-      : encoding === 'base64'
-        ? Buffer.from(body, 'base64').toString('utf8')
-        : body;
-  return decoded.replace(/\r\n/g, '\n');
-}
-
-function mimeParts(raw: string): { subject: string; to: string; parts: Map<string, string> } {
-  const { headers, body } = splitMessage(raw);
-  const boundary = /boundary="?([^";]+)"?/.exec(headers.get('content-type') ?? '')?.[1];
-  if (!boundary) throw new Error(`not multipart: ${headers.get('content-type')}`);
-  const parts = new Map<string, string>();
-  for (const chunk of body.split(`--${boundary}`).slice(1, -1)) {
-    const part = splitMessage(chunk.replace(/^\r\n/, ''));
-    const type = (part.headers.get('content-type') ?? '').split(';')[0] ?? '';
-    parts.set(type, decodePart(part.headers, part.body.replace(/\r\n$/, '')));
-  }
-  return {
-    subject: decodeWords(headers.get('subject') ?? ''),
-    to: decodeWords(headers.get('to') ?? ''),
-    parts,
-  };
 }
 
 async function selfSignedCert(t: import('ava').ExecutionContext): Promise<{ key: string; cert: string }> {
@@ -195,14 +137,14 @@ test('STARTTLS + AUTH: the server gets the right envelope, subject and both bodi
   );
   const mailFrom = mail.session.envelope.mailFrom;
   t.is(mailFrom === false ? undefined : mailFrom.address, 'rehome@example.test');
-  const message = mimeParts(mail.raw);
+  const message = await readMail(mail.raw);
   t.is(message.subject, rendered.subject);
   t.true(message.subject.includes(HOSTILE_VM));
   t.true(message.to.includes('<eve@example.test>'));
-  t.is(message.parts.get('text/plain'), rendered.text);
-  t.is(message.parts.get('text/html'), rendered.html);
-  t.true(message.parts.get('text/plain')?.includes('https://rehome.example/r/tok?a=1&b=2'));
-  t.true(message.parts.get('text/html')?.includes('&lt;script&gt;'));
+  t.is(message.text, rendered.text);
+  t.is(message.html, rendered.html);
+  t.true(message.text.includes('https://rehome.example/r/tok?a=1&b=2'));
+  t.true(message.html.includes('&lt;script&gt;'));
   t.true(mail.raw.includes('X-Rehome-Notice: scheduled mig-7:scheduled:1'));
 });
 
@@ -234,7 +176,7 @@ test('security "none" sends to a loopback relay without TLS', async (t) => {
   const result = await channel.send(rendered, { address: 'eve@example.test' });
   t.true(result.ok, result.error);
   t.false(smtp.received[0]?.session.secure);
-  t.is(mimeParts(smtp.received[0]?.raw ?? '').parts.get('text/plain'), rendered.text);
+  t.is((await readMail(smtp.received[0]?.raw ?? '')).text, rendered.text);
 });
 
 test('a recipient the server refuses is a failed result', async (t) => {
