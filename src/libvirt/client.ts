@@ -271,6 +271,16 @@ export class LibvirtClient {
     );
   }
 
+  /** Hot-plugs (DomainAffect.live) and/or adds to the config (DomainAffect.config) one device. */
+  async attachDevice(domain: DomainRef, deviceXml: string, flags = 0): Promise<void> {
+    m.decodeEmpty(
+      await this.remote(
+        RemoteProcedure.domainAttachDeviceFlags,
+        m.encodeDomainString(domain, deviceXml, flags),
+      ),
+    );
+  }
+
   /** LifecycleType, LifecycleAction, DomainAffect flags. */
   async setLifecycleAction(domain: DomainRef, type: number, action: number, flags = 0): Promise<void> {
     m.decodeEmpty(

@@ -6,6 +6,7 @@ import type { Phase } from '../store/phases.js';
 import type { MigrationContext } from './context.js';
 import { runSteps, StepFailedError, undoSteps } from './engine.js';
 import { pauseDelayMs } from './faults.js';
+import { signalGuest } from './guest-signal.js';
 import { activeMigration, contextFor } from './locate.js';
 import { withLock } from './lock.js';
 import { judgePause, type PauseVerdict } from './reboot-trigger.js';
@@ -217,6 +218,7 @@ export async function cancel(rt: Runtime, vm: string, progress: ProgressSink) {
     const ctx = contextFor(rt, record, progress);
     await undoSteps(ctx, undoSetFor(ctx), 'cancelling', 'cancelled by the operator');
     ctx.notices?.send(ctx.record, 'cancelled');
+    await signalGuest(rt, ctx, 'cancelled');
     return {
       vm: ctx.record.vmName,
       id: ctx.record.id,

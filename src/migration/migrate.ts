@@ -3,6 +3,7 @@ import { DomainXml } from '../libvirt/domain-xml.js';
 import type { DiskJob } from '../store/types.js';
 import { type ResolvedDeadline, resolveDeadline } from './deadline.js';
 import { runSteps, StepFailedError, undoSteps } from './engine.js';
+import { signalGuest } from './guest-signal.js';
 import { contextFor, locateVm } from './locate.js';
 import { withLock } from './lock.js';
 import type { Runtime } from './runtime.js';
@@ -109,6 +110,7 @@ export async function migrate(
       );
     }
     ctx.notices?.send(ctx.record, 'scheduled');
+    await signalGuest(rt, ctx, 'scheduled');
     const final = ctx.job;
     return {
       id: ctx.record.id,

@@ -1,6 +1,7 @@
 import { RehomeError } from '../cli/errors.js';
 import { checkDeadline, deadlineWindow, parseDeadline } from '../notify/deadline.js';
 import type { Phase } from '../store/phases.js';
+import { signalGuest } from './guest-signal.js';
 import { activeMigration, contextFor } from './locate.js';
 import { withLock } from './lock.js';
 import type { Runtime } from './runtime.js';
@@ -56,6 +57,7 @@ export async function reschedule(
     await ctx.audit('reschedule', 'ok', { from: previousDeadline, to: deadline });
     ctx.note('reschedule', `deadline ${previousDeadline ?? 'none'} → ${deadline}`);
     ctx.notices?.send(ctx.record, 'scheduled', { rescheduled: true });
+    await signalGuest(rt, ctx, 'rescheduled');
     return {
       vm: fresh.vmName,
       id: fresh.id,

@@ -16,6 +16,7 @@ export const GUEST_MODULES = [
   'failover',
   'net_failover',
   'virtio_net',
+  'virtio_console',
   'button',
   'evdev',
 ];

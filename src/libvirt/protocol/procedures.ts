@@ -31,6 +31,7 @@ export const RemoteProcedure = {
   storagePoolLookupByName: 84,
   nodeGetFreeMemory: 102,
   connectGetLibVersion: 157,
+  domainAttachDeviceFlags: 160,
   domainUpdateDeviceFlags: 174,
   domainGetBlockInfo: 194,
   domainCreateWithFlags: 196,

@@ -9,7 +9,7 @@ mount -t devtmpfs dev /dev
 echo "init: start"
 # Order matters: virtio before virtio_ring fails with "unknown symbol".
 for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk \
-  failover net_failover virtio_net button evdev; do
+  failover net_failover virtio_net virtio_console button evdev; do
   insmod "/lib/modules/$m.ko" || echo "init: insmod $m failed"
 done
 
@@ -32,5 +32,23 @@ ip=$(cat /run/ip 2>/dev/null)
 echo "init: eth0 $ip"
 # Gratuitous ARP, so the switch learns the MAC's new port at once after a move.
 [ -n "$ip" ] && arping -U -c 2 -w 2 -I eth0 "$ip" >/dev/null 2>&1 &
+
+# rehome's maintenance signal: print each line of the named virtio-serial port, which rehome hot-plugs while a
+# move is pending ("SIGNAL <json>"). No udev here, so find the port by its name in sysfs. The port stays open:
+# while the guest side is closed, QEMU drops what the host writes.
+(while :; do
+  for port in /sys/class/virtio-ports/vport*; do
+    [ "$(cat "$port/name" 2>/dev/null)" = org.rehome.maintenance.0 ] || continue
+    exec 3<"/dev/${port##*/}" || continue
+    while [ -e "$port" ]; do
+      if IFS= read -r line <&3; then echo "SIGNAL $line"; else
+        [ -n "$line" ] && echo "SIGNAL $line"
+        sleep 0.2
+      fi
+    done
+    exec 3<&-
+  done
+  sleep 0.5
+done) &
 
 exec /bin/sh /agent.sh
