@@ -9,7 +9,7 @@ packages=(
   libvirt-daemon-system libvirt-clients
   openssh-server openssh-client iproute2 dnsmasq-base gnutls-bin
   busybox-static linux-image-cloud-amd64 cpio e2fsprogs
-  python3 procps psmisc
+  python3 procps psmisc gcc libc6-dev
 )
 missing=()
 for p in "${packages[@]}"; do
