@@ -1,14 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import test from 'ava';
 import Database from 'better-sqlite3';
 import { openSqliteStore } from '../../src/store/index.js';
+import { sqliteFailure, tempDbPath } from './helpers/temp-store.js';
 
 function openTemp(t: { teardown(fn: () => void): void }) {
-  const dir = mkdtempSync(join(tmpdir(), 'rehome-store-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const path = join(dir, 'rehome.db');
+  const path = tempDbPath(t);
   let clock = Date.parse('2026-11-25T10:00:00.000Z');
   const tick = () => {
     clock += 1000;
@@ -17,17 +13,6 @@ function openTemp(t: { teardown(fn: () => void): void }) {
   const store = openSqliteStore(path, { now: tick });
   t.teardown(() => store.close());
   return { path, store };
-}
-
-/** better-sqlite3's SqliteError is not a native Error, so ava's t.throws refuses it; read it by hand. */
-function sqliteFailure(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    const e = err as { code?: string; message?: string };
-    return `${e.code}: ${e.message}`;
-  }
-  return 'no error';
 }
 
 test('entries are appended with time, outcome and detail, and listed oldest first', async (t) => {

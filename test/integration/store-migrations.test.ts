@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import test from 'ava';
 import Database from 'better-sqlite3';
 import {
@@ -11,29 +8,13 @@ import {
   openSqliteStore,
   PhaseConflictError,
 } from '../../src/store/index.js';
-
-function tempDb(t: { teardown(fn: () => void): void }): string {
-  const dir = mkdtempSync(join(tmpdir(), 'rehome-store-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return join(dir, 'rehome.db');
-}
+import { sqliteFailure, tempDbPath } from './helpers/temp-store.js';
 
 function openTemp(t: { teardown(fn: () => void): void }) {
-  const path = tempDb(t);
+  const path = tempDbPath(t);
   const store = openSqliteStore(path);
   t.teardown(() => store.close());
   return { path, store };
-}
-
-/** better-sqlite3's SqliteError is not a native Error, so ava's t.throws refuses it; read it by hand. */
-function sqliteFailure(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    const e = err as { code?: string; message?: string };
-    return `${e.code}: ${e.message}`;
-  }
-  return 'no error';
 }
 
 const web1: NewMigration = { vmName: 'web1', vmUuid: 'uuid-web1', sourceHost: 'lab-a', targetHost: 'lab-b' };

@@ -1,17 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import test from 'ava';
 import Database from 'better-sqlite3';
 import { RehomeError } from '../../src/cli/errors.js';
 import { openSqliteStore } from '../../src/store/index.js';
 import { SQLITE_SCHEMA } from '../../src/store/sqlite/schema.js';
-
-function tempDb(t: { teardown(fn: () => void): void }): string {
-  const dir = mkdtempSync(join(tmpdir(), 'rehome-store-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return join(dir, 'rehome.db');
-}
+import { tempDbPath } from './helpers/temp-store.js';
 
 function tables(path: string): string[] {
   const db = new Database(path, { readonly: true });
@@ -26,7 +18,7 @@ function tables(path: string): string[] {
 const latest = SQLITE_SCHEMA.length;
 
 test('an empty file (version 0) is brought to the latest version', async (t) => {
-  const path = tempDb(t);
+  const path = tempDbPath(t);
   new Database(path).close();
   t.deepEqual(tables(path), []);
 
@@ -47,7 +39,7 @@ test('an empty file (version 0) is brought to the latest version', async (t) => 
 });
 
 test('an old database is upgraded on open, keeping its data', async (t) => {
-  const path = tempDb(t);
+  const path = tempDbPath(t);
   const old = openSqliteStore(path, { schema: SQLITE_SCHEMA.slice(0, 1) });
   t.deepEqual(old.schema, { from: 0, to: 1 });
   await old.close();
@@ -76,7 +68,7 @@ test('an old database is upgraded on open, keeping its data', async (t) => {
 });
 
 test('reopening an up-to-date database applies nothing', (t) => {
-  const path = tempDb(t);
+  const path = tempDbPath(t);
   openSqliteStore(path).close();
   const again = openSqliteStore(path);
   t.teardown(() => again.close());
@@ -87,7 +79,7 @@ test('reopening an up-to-date database applies nothing', (t) => {
 });
 
 test('a database from a newer rehome is refused with a config error', (t) => {
-  const path = tempDb(t);
+  const path = tempDbPath(t);
   openSqliteStore(path).close();
   const raw = new Database(path);
   raw
