@@ -1,7 +1,6 @@
 import { createInterface } from 'node:readline/promises';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../src/cli/base-command.js';
-import { RehomeError } from '../src/cli/errors.js';
 import { ExitCode } from '../src/cli/exit-codes.js';
 import { progressMode } from '../src/cli/progress-lines.js';
 import { drainHost } from '../src/drain/drain.js';
@@ -11,6 +10,7 @@ import { formatDrainPlan } from '../src/drain/format-plan.js';
 import { makeDrainPlan, requireConfiguredHost } from '../src/drain/make-plan.js';
 import { withDrainProgress } from '../src/drain/progress.js';
 import type { DrainPlanReport, DrainResult } from '../src/drain/types.js';
+import { RehomeError } from '../src/errors.js';
 import { withInventoryProgress } from '../src/inventory/progress.js';
 import { BANDWIDTH_HELP, parseBandwidth } from '../src/migration/bandwidth.js';
 import { resolveDeadline } from '../src/migration/deadline.js';
@@ -56,7 +56,7 @@ export default class Drain extends BaseCommand {
     const { args, flags } = await this.parse(Drain);
     const interactive = process.stdin.isTTY === true && process.stderr.isTTY === true;
     if (!flags.yes && !interactive) {
-      throw new RehomeError('No terminal to confirm the drain on', 'usage', [
+      throw new RehomeError('No terminal to confirm the drain on', 'invalid-input', [
         'Pass --yes to drain without asking.',
       ]);
     }

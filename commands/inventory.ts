@@ -1,10 +1,10 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../src/cli/base-command.js';
-import { RehomeError } from '../src/cli/errors.js';
 import { ExitCode } from '../src/cli/exit-codes.js';
 import { progressMode } from '../src/cli/progress-lines.js';
 import { configPath, loadConfig } from '../src/config/config-file.js';
 import { sshOptionsFromConfig } from '../src/config/ssh-options.js';
+import { RehomeError } from '../src/errors.js';
 import { SshPool } from '../src/host/ssh-pool.js';
 import { formatInventory } from '../src/inventory/format.js';
 import { inventoryHosts } from '../src/inventory/inventory.js';
@@ -80,16 +80,14 @@ export default class InventoryCommand extends BaseCommand {
 
 function selectHosts<T extends { name: string }>(configured: readonly T[], wanted: readonly string[]): T[] {
   if (configured.length === 0) {
-    throw new RehomeError('No hosts configured', 'config', [
-      'Add one with: rehome hosts add NAME --address DESTINATION',
-    ]);
+    throw new RehomeError('No hosts configured', 'config', [], { subject: { code: 'no-hosts' } });
   }
   if (wanted.length === 0) return [...configured];
   const unknown = wanted.filter((name) => !configured.some((host) => host.name === name));
   if (unknown.length > 0) {
     throw new RehomeError(
       `Unknown host${unknown.length === 1 ? '' : 's'}: ${unknown.join(', ')}`,
-      'notFound',
+      'not-found',
       [`Known hosts: ${configured.map((host) => host.name).join(', ')}`],
     );
   }

@@ -1,8 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../src/cli/base-command.js';
-import { RehomeError } from '../src/cli/errors.js';
 import { formatDrainStatus } from '../src/drain/format-status.js';
 import { type DrainStatus, drainStatus } from '../src/drain/status.js';
+import { RehomeError } from '../src/errors.js';
 import { formatStatus } from '../src/migration/format.js';
 import { storePath } from '../src/migration/runtime.js';
 import { type StatusResult, status } from '../src/migration/status.js';
@@ -25,7 +25,7 @@ export default class Status extends BaseCommand {
 
   async run(): Promise<StatusResult | DrainStatus> {
     const { args, flags } = await this.parse(Status);
-    if (flags.host && args.vm) throw new RehomeError('Give a VM or --host, not both', 'usage');
+    if (flags.host && args.vm) throw new RehomeError('Give a VM or --host, not both', 'invalid-input');
     const store = openSqliteStore(storePath(this.config.dataDir));
     try {
       if (flags.host) {

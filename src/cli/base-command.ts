@@ -1,14 +1,15 @@
 import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
-import { RehomeError } from './errors.js';
-import { ExitCode } from './exit-codes.js';
+import { type ErrorKind, RehomeError } from '../errors.js';
+import { ExitCode, exitCodeForKind } from './exit-codes.js';
+import { suggestionsFor } from './suggestions.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof BaseCommand)['baseFlags'] & T['flags']
 >;
 
 /**
- * Every rehome command extends this. It gives `--json`, and maps errors to exit codes in one place, so that the
- * code stays right under `--json` too (oclif alone would exit 1 there).
+ * Every rehome command extends this. It gives `--json`, and maps errors to exit codes and suggestions in one place,
+ * so that the code stays right under `--json` too (oclif alone would exit 1 there).
  */
 export abstract class BaseCommand extends Command {
   static override enableJsonFlag = true;
@@ -27,24 +28,35 @@ export abstract class BaseCommand extends Command {
     const exitCode = exitCodeOf(err);
     process.exitCode = exitCode;
     if (err instanceof RehomeError) {
-      const wrapped = new Errors.CLIError(err.message, { exit: exitCode, suggestions: err.suggestions });
+      const wrapped = new Errors.CLIError(err.message, { exit: exitCode, suggestions: suggestionsFor(err) });
+      Object.assign(wrapped, { kind: err.kind, subject: err.subject });
       return super.catch(wrapped);
     }
     return super.catch(err);
   }
 
   /**
-   * A small, stable shape. oclif's default serializes the error object itself: `message` is not enumerable, so it
-   * was lost, and parse errors dragged the whole oclif config along.
+   * A small, stable shape: `kind` is one of the error kinds in src/errors.ts (`invalid-input` for a bad command line too,
+   * `internal` for the unforeseen), `code` the situation when the error names one. oclif's default serializes the
+   * error object itself: `message` is not enumerable, so it was lost, and parse errors dragged the whole oclif config
+   * along.
    */
   protected override toErrorJson(err: unknown): unknown {
-    const error = err as Error & { suggestions?: string[]; oclif?: { exit?: number } };
+    const error = err as Error & {
+      suggestions?: string[];
+      kind?: ErrorKind;
+      subject?: { code?: string };
+      oclif?: { exit?: number };
+    };
     const suggestions = error.suggestions ?? [];
+    const exitCode = exitCodeOf(error);
     return {
       error: {
         name: error.name,
+        kind: error.kind ?? (exitCode === ExitCode.usage ? 'invalid-input' : 'internal'),
+        ...(error.subject?.code ? { code: error.subject.code } : {}),
         message: error.message,
-        exitCode: exitCodeOf(error),
+        exitCode,
         ...(suggestions.length > 0 ? { suggestions } : {}),
       },
     };
@@ -52,7 +64,7 @@ export abstract class BaseCommand extends Command {
 }
 
 function exitCodeOf(err: Error & { exitCode?: number; oclif?: { exit?: number } }): number {
-  if (err instanceof RehomeError) return err.exitCode;
+  if (err instanceof RehomeError) return exitCodeForKind(err.kind);
   if (typeof err.oclif?.exit === 'number') return err.oclif.exit;
   if (
     err.name === 'NonExistentFlagsError' ||

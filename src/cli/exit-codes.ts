@@ -1,3 +1,5 @@
+import type { ErrorKind } from '../errors.js';
+
 /** Process exit codes, documented in README.md. Domain errors start at 3. */
 export const ExitCode = {
   ok: 0,
@@ -14,4 +16,19 @@ export const ExitCode = {
   blocked: 10,
 } as const;
 
-export type ExitCodeName = keyof typeof ExitCode;
+const EXIT_CODE_BY_KIND: Record<ErrorKind, number> = {
+  'invalid-input': ExitCode.usage,
+  config: ExitCode.config,
+  unreachable: ExitCode.hostUnreachable,
+  'host-key': ExitCode.hostKeyRejected,
+  libvirt: ExitCode.libvirt,
+  locked: ExitCode.locked,
+  'not-found': ExitCode.notFound,
+  'migration-failed': ExitCode.migrationFailed,
+  blocked: ExitCode.blocked,
+  internal: ExitCode.unexpected,
+};
+
+export function exitCodeForKind(kind: ErrorKind): number {
+  return EXIT_CODE_BY_KIND[kind];
+}

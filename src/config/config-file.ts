@@ -2,7 +2,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Document, isDocument, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { RehomeError } from '../cli/errors.js';
+import { RehomeError } from '../errors.js';
 import { configSchema, type RehomeConfig } from './schema.js';
 
 export const CONFIG_FILE_NAME = 'config.yaml';
@@ -52,9 +52,9 @@ export function validate(path: string, document: Document, lineCounter: LineCoun
   const result = configSchema.safeParse(document.toJS() ?? {});
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => describeIssue(path, document, lineCounter, issue));
-  throw new RehomeError(`Invalid config:\n${problems.join('\n')}`, 'config', [
-    `Fix ${path}, or run rehome hosts add/remove to edit it`,
-  ]);
+  throw new RehomeError(`Invalid config:\n${problems.join('\n')}`, 'config', [], {
+    subject: { code: 'config-invalid', path },
+  });
 }
 
 function describeIssue(

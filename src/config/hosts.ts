@@ -1,5 +1,5 @@
 import { isMap, isSeq, LineCounter } from 'yaml';
-import { RehomeError } from '../cli/errors.js';
+import { RehomeError } from '../errors.js';
 import { type LoadedConfig, validate } from './config-file.js';
 import { type HostConfig, type HostConfigInput, hostSchema, LABEL_KEY_PATTERN } from './schema.js';
 
@@ -10,9 +10,12 @@ export function parseLabels(pairs: readonly string[]): Record<string, string> {
     const at = pair.indexOf('=');
     const key = at > 0 ? pair.slice(0, at) : '';
     if (!LABEL_KEY_PATTERN.test(key)) {
-      throw new RehomeError(`Bad label ${JSON.stringify(pair)}: expected key=value, e.g. zone=z1`, 'usage');
+      throw new RehomeError(
+        `Bad label ${JSON.stringify(pair)}: expected key=value, e.g. zone=z1`,
+        'invalid-input',
+      );
     }
-    if (key in labels) throw new RehomeError(`Label ${key} given twice`, 'usage');
+    if (key in labels) throw new RehomeError(`Label ${key} given twice`, 'invalid-input');
     labels[key] = pair.slice(at + 1);
   }
   return labels;
@@ -23,12 +26,12 @@ export function addHost(loaded: LoadedConfig, input: HostConfigInput): HostConfi
   const checked = hostSchema.safeParse(input);
   if (!checked.success) {
     const problems = checked.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-    throw new RehomeError(`Bad host ${JSON.stringify(input.name)}: ${problems.join('; ')}`, 'usage');
+    throw new RehomeError(`Bad host ${JSON.stringify(input.name)}: ${problems.join('; ')}`, 'invalid-input');
   }
   if (loaded.config.hosts.some((host) => host.name === input.name)) {
-    throw new RehomeError(`Host ${input.name} is already in ${loaded.path}`, 'usage', [
-      `Remove it first with rehome hosts remove ${input.name}`,
-    ]);
+    throw new RehomeError(`Host ${input.name} is already in ${loaded.path}`, 'invalid-input', [], {
+      subject: { code: 'host-exists', host: input.name },
+    });
   }
   const { document } = loaded;
   const entry: Record<string, unknown> = { name: input.name, address: input.address };
@@ -50,7 +53,7 @@ export function removeHost(loaded: LoadedConfig, name: string): HostConfig {
   const removed = loaded.config.hosts[index];
   if (!removed) {
     const known = loaded.config.hosts.map((host) => host.name);
-    throw new RehomeError(`No host named ${name} in ${loaded.path}`, 'notFound', [
+    throw new RehomeError(`No host named ${name} in ${loaded.path}`, 'not-found', [
       known.length > 0 ? `Known hosts: ${known.join(', ')}` : 'No hosts are configured yet',
     ]);
   }
@@ -61,7 +64,7 @@ export function removeHost(loaded: LoadedConfig, name: string): HostConfig {
 
 export function findHost(loaded: LoadedConfig, name: string): HostConfig {
   const host = loaded.config.hosts.find((candidate) => candidate.name === name);
-  if (!host) throw new RehomeError(`No host named ${name} in ${loaded.path}`, 'notFound');
+  if (!host) throw new RehomeError(`No host named ${name} in ${loaded.path}`, 'not-found');
   return host;
 }
 

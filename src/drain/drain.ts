@@ -1,4 +1,4 @@
-import { RehomeError } from '../cli/errors.js';
+import { RehomeError } from '../errors.js';
 import type { DrainRecord, DrainStatusName, HostStateName, Store } from '../store/types.js';
 import { forEachLimited } from './pool.js';
 import type { DrainCallbacks, DrainPlanReport, DrainResult, PrepareAndArm } from './types.js';
@@ -135,9 +135,7 @@ export function blockedError(plan: DrainPlanReport): RehomeError {
   return new RehomeError(
     `${blocked.length} VM${blocked.length === 1 ? '' : 's'} on ${plan.host} cannot be moved:\n  ${blocked.join('\n  ')}`,
     'blocked',
-    [
-      `rehome plan drain ${plan.host} --explain`,
-      'Add --skip-blocked to drain the others and leave these in place.',
-    ],
+    [],
+    { subject: { code: 'drain-blocked', host: plan.host } },
   );
 }

@@ -1,5 +1,5 @@
-import { RehomeError } from '../cli/errors.js';
 import type { RehomeConfig } from '../config/schema.js';
+import { RehomeError } from '../errors.js';
 import { readFleetFacts } from '../inventory/fleet-facts.js';
 import type { InventoryCallbacks } from '../inventory/types.js';
 import type { Strategy } from '../placement/types.js';
@@ -35,7 +35,7 @@ export async function makeDrainPlan(
 
 export function requireConfiguredHost(config: Pick<RehomeConfig, 'hosts'>, host: string): void {
   if (config.hosts.some((entry) => entry.name === host)) return;
-  throw new RehomeError(`No host named ${host} in the rehome config`, 'notFound', [
+  throw new RehomeError(`No host named ${host} in the rehome config`, 'not-found', [
     `Known hosts: ${config.hosts.map((entry) => entry.name).join(', ') || 'none'}`,
   ]);
 }

@@ -1,4 +1,4 @@
-import { RehomeError } from '../cli/errors.js';
+import { RehomeError } from '../errors.js';
 import type { PlacementInput } from '../inventory/placement-facts.js';
 import { planDrain } from '../placement/plan.js';
 import type { HostFacts, HostState, Strategy } from '../placement/types.js';
@@ -24,9 +24,9 @@ export function planHostDrain(
   options: DrainPlanOptions,
 ): DrainPlanReport {
   if (facts.unreachable.includes(host)) {
-    throw new RehomeError(`${host} could not be read, so its VMs are unknown`, 'hostUnreachable', [
-      `rehome inventory ${host}`,
-    ]);
+    throw new RehomeError(`${host} could not be read, so its VMs are unknown`, 'unreachable', [], {
+      subject: { code: 'host-unreadable', host },
+    });
   }
   const hosts: HostFacts[] = facts.hosts.map((entry) =>
     entry.name === host ? { ...entry, state: 'draining' as HostState } : entry,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { RehomeError } from '../cli/errors.js';
 import type { RehomeConfig } from '../config/schema.js';
+import { RehomeError } from '../errors.js';
 import { type HostPolicyOverride, hostPolicyOverrides } from '../inventory/host-policies.js';
 
 /** What DESIGN.md measured for a block copy over NBD with TLS between two lab hosts (219 MiB/s). */

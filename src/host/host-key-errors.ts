@@ -1,4 +1,4 @@
-import { RehomeError } from '../cli/errors.js';
+import { RehomeError } from '../errors.js';
 
 /** The host presented a key that known_hosts does not list: refused unless unknown keys are accepted explicitly. */
 export class HostKeyUnknownError extends RehomeError {
@@ -7,14 +7,10 @@ export class HostKeyUnknownError extends RehomeError {
     readonly fingerprint: string,
     readonly keyType: string,
   ) {
-    super(
-      `Host key for ${host} is not known (${keyType} ${fingerprint}); refusing to connect`,
-      'hostKeyRejected',
-      [
-        `Check the fingerprint on the host (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub), then add it with ssh-keyscan or connect once with ssh ${host}`,
-        'Or set ssh.acceptUnknownHostKeys: true in the rehome config to record unknown keys on first use',
-      ],
-    );
+    super(`Host key for ${host} is not known (${keyType} ${fingerprint}); refusing to connect`, 'host-key', [
+      `Check the fingerprint on the host (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub), then add it with ssh-keyscan or connect once with ssh ${host}`,
+      'Or set ssh.acceptUnknownHostKeys: true in the rehome config to record unknown keys on first use',
+    ]);
     this.name = 'HostKeyUnknownError';
   }
 }
@@ -29,7 +25,7 @@ export class HostKeyChangedError extends RehomeError {
   ) {
     super(
       `HOST KEY CHANGED for ${host}: it presented ${keyType} ${fingerprint}, which does not match known_hosts (${knownIn.join(', ')}); refusing to connect`,
-      'hostKeyRejected',
+      'host-key',
       [
         'Someone may be intercepting the connection, or the host was reinstalled',
         `If the change is expected, remove the old key with ssh-keygen -R ${host} and verify the new one`,
@@ -46,10 +42,7 @@ export class HostKeyRevokedError extends RehomeError {
     readonly fingerprint: string,
     readonly keyType: string,
   ) {
-    super(
-      `Host key for ${host} (${keyType} ${fingerprint}) is marked @revoked in known_hosts`,
-      'hostKeyRejected',
-    );
+    super(`Host key for ${host} (${keyType} ${fingerprint}) is marked @revoked in known_hosts`, 'host-key');
     this.name = 'HostKeyRevokedError';
   }
 }

@@ -1,4 +1,4 @@
-import { RehomeError } from '../cli/errors.js';
+import { RehomeError } from '../errors.js';
 
 /**
  * Quote one argument for a POSIX shell: wrap it in single quotes, and write each embedded `'` as `'\''`.
@@ -6,7 +6,7 @@ import { RehomeError } from '../cli/errors.js';
  */
 export function quoteArg(arg: string): string {
   if (arg.includes('\0')) {
-    throw new RehomeError('Refusing a remote command argument that contains a NUL byte', 'usage');
+    throw new RehomeError('Refusing a remote command argument that contains a NUL byte', 'invalid-input');
   }
   if (arg !== '' && /^[A-Za-z0-9_@%+:,./-]+$/.test(arg)) return arg;
   return `'${arg.replaceAll("'", `'\\''`)}'`;
@@ -14,6 +14,6 @@ export function quoteArg(arg: string): string {
 
 /** The one way to turn an argv into a command line for a remote shell (ssh always runs one). */
 export function quoteArgv(argv: readonly string[]): string {
-  if (argv.length === 0) throw new RehomeError('Refusing to run an empty remote command', 'usage');
+  if (argv.length === 0) throw new RehomeError('Refusing to run an empty remote command', 'invalid-input');
   return argv.map(quoteArg).join(' ');
 }

@@ -1,6 +1,6 @@
 import { userInfo } from 'node:os';
 import { execa } from 'execa';
-import { RehomeError } from '../cli/errors.js';
+import { RehomeError } from '../errors.js';
 
 /** What OpenSSH would use to reach one host, as `ssh -G` resolved it. */
 export interface ResolvedSshHost {
@@ -40,7 +40,7 @@ export async function resolveSshHost(
   overrides: { user?: string; port?: number } = {},
 ): Promise<ResolvedSshHost> {
   if (host === '' || host.startsWith('-')) {
-    throw new RehomeError(`Invalid SSH destination: ${JSON.stringify(host)}`, 'usage');
+    throw new RehomeError(`Invalid SSH destination: ${JSON.stringify(host)}`, 'invalid-input');
   }
   const args = [
     ...(options.configFile ? ['-F', options.configFile] : []),

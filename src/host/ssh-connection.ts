@@ -8,7 +8,7 @@ import {
   type ConnectConfig,
   type ServerHostKeyAlgorithm,
 } from 'ssh2';
-import { RehomeError } from '../cli/errors.js';
+import { RehomeError } from '../errors.js';
 import { type HostKeyPolicy, knownKeyTypesFor, verifyHostKey } from './known-hosts.js';
 import { quoteArgv } from './quote.js';
 import { type ResolvedSshHost, resolveSshHost, type SshConfigOptions } from './ssh-config.js';
@@ -120,7 +120,7 @@ export class SshConnection {
       channel.close();
       return new RehomeError(
         `Remote command on ${this.name} timed out after ${options.timeoutMs} ms: ${argv[0]}`,
-        'hostUnreachable',
+        'unreachable',
       );
     });
     return {
@@ -159,7 +159,7 @@ export class SshConnection {
     if (exit.code !== 0) {
       throw new RehomeError(
         `Remote command on ${this.name} exited ${exit.code ?? exit.signal}: ${Buffer.concat(stderr).toString('utf8').trim()}`,
-        'unexpected',
+        'internal',
       );
     }
   }
@@ -169,7 +169,7 @@ export class SshConnection {
     return new Promise((resolve, reject) => {
       this.client.openssh_forwardOutStreamLocal(path, (err, channel) => {
         if (err)
-          reject(new RehomeError(`Cannot open ${path} on ${this.name}: ${err.message}`, 'hostUnreachable'));
+          reject(new RehomeError(`Cannot open ${path} on ${this.name}: ${err.message}`, 'unreachable'));
         else resolve(channel);
       });
     });
@@ -183,7 +183,7 @@ export class SshConnection {
           reject(
             new RehomeError(
               `Jump host ${this.name} cannot reach ${host}:${port}: ${err.message}`,
-              'hostUnreachable',
+              'unreachable',
             ),
           );
         } else resolve(channel);
@@ -201,12 +201,12 @@ export class SshConnection {
     const command = quoteArgv(argv);
     return new Promise((resolve, reject) => {
       if (this.closed) {
-        reject(new RehomeError(`The SSH connection to ${this.name} is closed`, 'hostUnreachable'));
+        reject(new RehomeError(`The SSH connection to ${this.name} is closed`, 'unreachable'));
         return;
       }
       this.client.exec(command, (err, channel) => {
         if (err)
-          reject(new RehomeError(`Cannot run a command on ${this.name}: ${err.message}`, 'hostUnreachable'));
+          reject(new RehomeError(`Cannot run a command on ${this.name}: ${err.message}`, 'unreachable'));
         else resolve(channel);
       });
     });
@@ -311,7 +311,7 @@ async function authMethods(resolved: ResolvedSshHost, options: SshConnectOptions
   if (methods.length === 0) {
     throw new RehomeError(
       `No way to authenticate to ${resolved.alias}: no ssh-agent (SSH_AUTH_SOCK) and none of its identity files exist`,
-      'hostUnreachable',
+      'unreachable',
       [`Identity files tried: ${resolved.identityFiles.join(', ') || '(none)'}`],
     );
   }
@@ -346,11 +346,11 @@ function mapConnectError(
 ): RehomeError {
   const where = `${resolved.user}@${resolved.hostname}:${resolved.port}`;
   if (err.level === 'client-authentication') {
-    return new RehomeError(`SSH authentication to ${where} failed: ${err.message}`, 'hostUnreachable', [
+    return new RehomeError(`SSH authentication to ${where} failed: ${err.message}`, 'unreachable', [
       'Check that your key is in the host authorized_keys and loaded in ssh-agent or listed as IdentityFile',
     ]);
   }
-  return new RehomeError(`Cannot connect to ${where}: ${err.message}`, 'hostUnreachable', [], { cause: err });
+  return new RehomeError(`Cannot connect to ${where}: ${err.message}`, 'unreachable', [], { cause: err });
 }
 
 function channelDone(channel: ClientChannel): Promise<{ code: number | null; signal?: string }> {

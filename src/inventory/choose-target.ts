@@ -1,5 +1,5 @@
-import { RehomeError } from '../cli/errors.js';
 import type { RehomeConfig } from '../config/schema.js';
+import { RehomeError } from '../errors.js';
 import { placeOne } from '../placement/plan.js';
 import type { Strategy } from '../placement/types.js';
 import type { Store } from '../store/types.js';
@@ -45,12 +45,13 @@ export function targetFor(
   if (facts.unreachable.includes(vm.source)) {
     throw new RehomeError(
       `${vm.source} could not be read, so ${vm.name} cannot be placed`,
-      'hostUnreachable',
-      [`rehome inventory ${vm.source}`],
+      'unreachable',
+      [],
+      { subject: { code: 'host-unreadable', host: vm.source, vm: vm.name } },
     );
   }
   const vmFacts = facts.vms.find((candidate) => candidate.uuid === vm.uuid);
-  if (!vmFacts) throw new RehomeError(`${vm.name} is not in the inventory of ${vm.source}`, 'notFound');
+  if (!vmFacts) throw new RehomeError(`${vm.name} is not in the inventory of ${vm.source}`, 'not-found');
   const decision = placeOne(vmFacts, facts.hosts, { strategy: options.strategy ?? 'spread', explain: true });
   if (decision.status === 'placed')
     return { target: decision.target, reason: decision.reason, warnings: decision.warnings };
@@ -67,6 +68,7 @@ export function targetFor(
       skipped.length + unreachable.length > 0 ? `\n  ${[...skipped, ...unreachable].join('\n  ')}` : ''
     }`,
     'blocked',
-    ['rehome hosts list', 'rehome hosts uncordon HOST', `rehome migrate ${vm.name} --to HOST`],
+    [],
+    { subject: { code: 'no-fit', vm: vm.name } },
   );
 }

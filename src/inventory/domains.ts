@@ -1,7 +1,7 @@
 /** Every domain of one host: one stats call for state and disk sizes, then all XMLs at once over the connection. */
 import type { LibvirtClient } from '../libvirt/client.js';
 import { type ClassifiedDisk, DomainXml } from '../libvirt/domain-xml.js';
-import { LibvirtError, LibvirtErrorCode } from '../libvirt/errors.js';
+import { isNoDomain } from '../libvirt/errors.js';
 import { DomainStatsTypes, ListAllDomainsFlags } from '../libvirt/protocol/constants.js';
 import type { DomainRef } from '../libvirt/protocol/types.js';
 import { type BlockStats, type DomainStats, parseDomainStats } from './domain-stats.js';
@@ -27,7 +27,7 @@ export async function readDomains(
         sharedPrefixes: options.sharedPrefixes ?? [],
       }).catch((err: unknown) => {
         // Undefined between the stats and the XML call: it is no longer there to report.
-        if (err instanceof LibvirtError && err.code === LibvirtErrorCode.noDomain) return undefined;
+        if (isNoDomain(err)) return undefined;
         throw err;
       }),
     ),

@@ -1,25 +1,21 @@
-/** Why a host could not be inventoried, in the shape the report carries (message, exit-code kind, suggestions). */
-import { RehomeError } from '../cli/errors.js';
-import { ExitCode, type ExitCodeName } from '../cli/exit-codes.js';
+/** Why a host could not be inventoried, in the shape the report carries: a message, an error kind and hints. */
+import { RehomeError } from '../errors.js';
 import { ConnectionClosedError, LibvirtError } from '../libvirt/errors.js';
 import { LIBVIRT_SOCKET } from '../libvirt/host-connections.js';
 import type { HostFailure } from './types.js';
 
-const KIND_BY_CODE = new Map<number, ExitCodeName>(
-  Object.entries(ExitCode).map(([kind, code]) => [code, kind as ExitCodeName]),
-);
-
 export function describeFailure(host: string, err: unknown): HostFailure['error'] {
   const message = err instanceof Error ? err.message : String(err);
-  let kind: ExitCodeName = 'unexpected';
-  let suggestions: string[] = [];
-  if (err instanceof RehomeError) {
-    kind = KIND_BY_CODE.get(err.exitCode) ?? 'unexpected';
-    suggestions = [...err.suggestions];
-  } else if (err instanceof LibvirtError) kind = 'libvirt';
-  else if (err instanceof ConnectionClosedError) kind = 'hostUnreachable';
+  const hints = err instanceof RehomeError ? [...err.hints] : [];
   if (message.includes(LIBVIRT_SOCKET)) {
-    suggestions.push(`Is libvirtd running on ${host}? Check with: ssh ${host} virsh version`);
+    hints.push(`Is libvirtd running on ${host}? Check with: ssh ${host} virsh version`);
   }
-  return { message, kind, exitCode: ExitCode[kind], suggestions };
+  return { message, kind: kindOf(err), hints };
+}
+
+function kindOf(err: unknown): HostFailure['error']['kind'] {
+  if (err instanceof RehomeError) return err.kind;
+  if (err instanceof LibvirtError) return 'libvirt';
+  if (err instanceof ConnectionClosedError) return 'unreachable';
+  return 'internal';
 }

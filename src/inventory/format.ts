@@ -93,7 +93,7 @@ function formatNotes(inventory: Inventory): string | undefined {
   const lines: string[] = [];
   for (const host of inventory.hosts) {
     if (!host.ok) {
-      for (const suggestion of host.error.suggestions) lines.push(`${host.name}: ${suggestion}`);
+      for (const hint of host.error.hints) lines.push(`${host.name}: ${hint}`);
       continue;
     }
     for (const warning of host.warnings) lines.push(`${host.name}: ${warning}`);

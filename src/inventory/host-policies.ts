@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { RehomeError } from '../cli/errors.js';
 import type { RehomeConfig } from '../config/schema.js';
+import { RehomeError } from '../errors.js';
 import type { HostPolicy } from '../placement/types.js';
 
 const hostPolicySchema = z.strictObject({

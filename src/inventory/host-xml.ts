@@ -1,6 +1,6 @@
 /** Readers for the host-side XML documents libvirt returns: capabilities and network definitions. */
 import { DOMParser, type Element } from '@xmldom/xmldom';
-import { RehomeError } from '../cli/errors.js';
+import { RehomeError } from '../errors.js';
 import { attr, child, childElements, text } from '../libvirt/domain-xml/dom.js';
 import type { HostCpuFacts } from './types.js';
 

@@ -1,5 +1,5 @@
 /** Facts only the host's shell knows, read over its SSH connection. Each command is an argv. */
-import { RehomeError } from '../cli/errors.js';
+import { RehomeError } from '../errors.js';
 import type { SshConnection } from '../host/ssh-connection.js';
 
 const TIMEOUT_MS = 15_000;
@@ -9,7 +9,7 @@ async function run(ssh: SshConnection, argv: string[]): Promise<string> {
   if (result.code !== 0) {
     throw new RehomeError(
       `${argv[0]} on ${ssh.name} exited ${result.code ?? result.signal}: ${result.stderr.trim()}`,
-      'unexpected',
+      'internal',
     );
   }
   return result.stdout;
@@ -23,7 +23,7 @@ export async function freeBytesIn(ssh: SshConnection, dir: string): Promise<numb
 export function parseDfAvail(output: string): number {
   const value = output.trim().split('\n').at(-1)?.trim() ?? '';
   if (!/^\d+$/.test(value))
-    throw new RehomeError(`Unexpected df output: ${JSON.stringify(output)}`, 'unexpected');
+    throw new RehomeError(`Unexpected df output: ${JSON.stringify(output)}`, 'internal');
   return Number(value);
 }
 
@@ -36,7 +36,7 @@ export function parseIpLinkBridges(output: string): string[] {
   const trimmed = output.trim();
   if (trimmed === '') return [];
   const links = JSON.parse(trimmed) as { ifname?: unknown }[];
-  if (!Array.isArray(links)) throw new RehomeError('Unexpected ip -j link output', 'unexpected');
+  if (!Array.isArray(links)) throw new RehomeError('Unexpected ip -j link output', 'internal');
   return links
     .map((link) => link.ifname)
     .filter((name): name is string => typeof name === 'string')

@@ -2,7 +2,7 @@
  * What `rehome inventory` reports. Plain JSON-safe values: sizes are numbers (bytes, or KiB where libvirt speaks
  * KiB), so the `--json` output is the same object.
  */
-import type { ExitCodeName } from '../cli/exit-codes.js';
+import type { ErrorKind } from '../errors.js';
 import type { CpuInfo, DiskClass, NicInfo } from '../libvirt/domain-xml.js';
 
 export interface HostCpuFacts {
@@ -95,7 +95,7 @@ export interface HostFactsReport {
 export interface HostFailure {
   name: string;
   ok: false;
-  error: { message: string; kind: ExitCodeName; exitCode: number; suggestions: string[] };
+  error: { message: string; kind: ErrorKind; hints: string[] };
   elapsedMs: number;
 }
 

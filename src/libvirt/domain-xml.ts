@@ -1,5 +1,5 @@
 import { DOMParser, type Document, type Element } from '@xmldom/xmldom';
-import { RehomeError } from '../cli/errors.js';
+import { RehomeError } from '../errors.js';
 import { attr, child, childElements, insertAfter, removeElement, text } from './domain-xml/dom.js';
 import { serializeLibvirtXml } from './domain-xml/serialize.js';
 
@@ -249,16 +249,16 @@ export class DomainXml {
     const disk = childElements(this.devices, 'disk').find(
       (candidate) => attr(child(candidate, 'target'), 'dev') === targetDev,
     );
-    if (!disk) throw new RehomeError(`Domain ${this.name} has no disk ${targetDev}`, 'notFound');
+    if (!disk) throw new RehomeError(`Domain ${this.name} has no disk ${targetDev}`, 'not-found');
     const type = attr(disk, 'type');
     if (type !== 'file' && type !== 'block') {
       throw new RehomeError(
         `Disk ${targetDev} of ${this.name} is ${type}, not a local file or block device`,
-        'usage',
+        'invalid-input',
       );
     }
     const source = child(disk, 'source');
-    if (!source) throw new RehomeError(`Disk ${targetDev} of ${this.name} has no source`, 'usage');
+    if (!source) throw new RehomeError(`Disk ${targetDev} of ${this.name} has no source`, 'invalid-input');
     disk.setAttribute('type', 'file');
     if (source.hasAttribute('dev')) {
       // Keep the attribute's position: rename by rebuilding the attribute list in order.

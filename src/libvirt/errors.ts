@@ -53,6 +53,11 @@ export class LibvirtError extends Error implements RemoteErrorFields {
   }
 }
 
+/** The domain does not exist on that host (libvirt's VIR_ERR_NO_DOMAIN). */
+export function isNoDomain(err: unknown): err is LibvirtError {
+  return err instanceof LibvirtError && err.code === LibvirtErrorCode.noDomain;
+}
+
 /** The connection ended, or failed, before a reply came. */
 export class ConnectionClosedError extends Error {
   constructor(message: string, options?: ErrorOptions) {

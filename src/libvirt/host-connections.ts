@@ -1,4 +1,4 @@
-import { RehomeError } from '../cli/errors.js';
+import { RehomeError } from '../errors.js';
 import type { SshConnection } from '../host/ssh-connection.js';
 import type { SshPool } from '../host/ssh-pool.js';
 import { LibvirtClient } from './client.js';
@@ -66,7 +66,9 @@ export class HostConnections {
   private addressOf(host: string): string {
     const address = this.addresses.get(host);
     if (address === undefined) {
-      throw new RehomeError(`host ${host} is not in the rehome config`, 'notFound', ['rehome hosts list']);
+      throw new RehomeError(`host ${host} is not in the rehome config`, 'not-found', [], {
+        subject: { code: 'unknown-host', host },
+      });
     }
     return address;
   }

@@ -1,4 +1,4 @@
-import { RehomeError } from '../cli/errors.js';
+import { RehomeError } from '../errors.js';
 
 const UNIT = { '': 1024 ** 2, k: 1024, m: 1024 ** 2, g: 1024 ** 3 } as const;
 
@@ -18,7 +18,7 @@ export function parseBandwidth(value: string): number {
   if (!(bytes >= 1)) {
     throw new RehomeError(
       `Bad bandwidth ${JSON.stringify(value)}: use a number of MiB/s, or K, M or G per second (e.g. 50, 512K, 1G)`,
-      'usage',
+      'invalid-input',
     );
   }
   return bytes;

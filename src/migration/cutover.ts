@@ -1,4 +1,4 @@
-import { RehomeError } from '../cli/errors.js';
+import { RehomeError } from '../errors.js';
 import type { LibvirtClient } from '../libvirt/client.js';
 import { DomainEventId, ShutdownMode } from '../libvirt/protocol/constants.js';
 import type { DomainRef } from '../libvirt/protocol/types.js';
@@ -118,9 +118,9 @@ export async function rebootNow(
 ): Promise<RebootNowResult> {
   const record = await activeMigration(rt, options.vm);
   if (record.phase !== 'armed') {
-    throw new RehomeError(`${options.vm} is ${record.phase}, not armed`, 'migrationFailed', [
-      `rehome status ${options.vm}`,
-    ]);
+    throw new RehomeError(`${options.vm} is ${record.phase}, not armed`, 'migration-failed', [], {
+      subject: { code: 'wrong-phase', vm: options.vm },
+    });
   }
   return withLock(rt, record.vmUuid, `reboot ${options.vm}`, async () => {
     options.onLocked?.();
@@ -158,9 +158,14 @@ export async function rebootNow(
       let verdict: PauseVerdict;
       if (first === 'timeout') {
         if (!options.force) {
-          throw new RehomeError(`${options.vm} did not reboot within ${timeoutMs} ms`, 'migrationFailed', [
-            `rehome reboot ${options.vm} --force pauses it as it stands (a power cut from its point of view).`,
-          ]);
+          throw new RehomeError(
+            `${options.vm} did not reboot within ${timeoutMs} ms`,
+            'migration-failed',
+            [],
+            {
+              subject: { code: 'reboot-timeout', vm: options.vm },
+            },
+          );
         }
         caught = true;
         forced = true;
@@ -210,9 +215,14 @@ function result(
 export async function cancel(rt: Runtime, vm: string, progress: ProgressSink) {
   const record = await activeMigration(rt, vm);
   if (['cutover', 'switching', 'verifying'].includes(record.phase)) {
-    throw new RehomeError(`${vm} is in its cutover (${record.phase}); it cannot be cancelled now`, 'locked', [
-      'Wait for it to finish, or run `rehome reconcile` if no rehome process is working on it.',
-    ]);
+    throw new RehomeError(
+      `${vm} is in its cutover (${record.phase}); it cannot be cancelled now`,
+      'locked',
+      [],
+      {
+        subject: { code: 'in-cutover', vm },
+      },
+    );
   }
   return withLock(rt, record.vmUuid, `cancel ${vm}`, async () => {
     const ctx = contextFor(rt, record, progress);

@@ -1,4 +1,4 @@
-import { RehomeError } from '../cli/errors.js';
+import { RehomeError } from '../errors.js';
 import { canTransition, PHASES, type Phase } from '../store/phases.js';
 import type { MigrationContext } from './context.js';
 import { holdBeforeStep, holdForever } from './faults.js';
@@ -10,7 +10,7 @@ export class StepBlockedError extends RehomeError {
     readonly step: string,
     reason: string,
   ) {
-    super(`Step ${step} refused: ${reason}`, 'migrationFailed');
+    super(`Step ${step} refused: ${reason}`, 'migration-failed');
     this.name = 'StepBlockedError';
   }
 }
@@ -20,7 +20,7 @@ export class StepFailedError extends RehomeError {
     readonly step: string,
     cause: unknown,
   ) {
-    super(`Step ${step} failed: ${(cause as Error).message ?? String(cause)}`, 'migrationFailed', [], {
+    super(`Step ${step} failed: ${(cause as Error).message ?? String(cause)}`, 'migration-failed', [], {
       cause,
     });
     this.name = 'StepFailedError';
@@ -105,9 +105,14 @@ export async function undoSteps(
       const message = `undo of ${step.name} failed: ${(err as Error).message}`;
       await ctx.audit(`undo:${step.name}`, 'error', { error: message });
       await ctx.moveTo('failed', { lastError: message });
-      throw new RehomeError(`${ctx.record.vmName}: ${message}`, 'migrationFailed', [
-        `Check the VM on ${ctx.record.sourceHost} and ${ctx.record.targetHost}, fix what the message says, then run \`rehome reconcile\`.`,
-      ]);
+      throw new RehomeError(`${ctx.record.vmName}: ${message}`, 'migration-failed', [], {
+        subject: {
+          code: 'undo-failed',
+          vm: ctx.record.vmName,
+          host: ctx.record.sourceHost,
+          otherHost: ctx.record.targetHost,
+        },
+      });
     }
   }
   await ctx.moveTo(end);

@@ -1,4 +1,4 @@
-import { RehomeError } from '../cli/errors.js';
+import { RehomeError } from '../errors.js';
 import type { LinkCallbacks } from '../notify/links-server.js';
 import { rebootNow } from './cutover.js';
 import { reschedule } from './reschedule.js';
@@ -22,7 +22,7 @@ export function linkActions(rt: Runtime, progress: ProgressSink): LinkActions {
       if (record?.phase !== 'armed') {
         throw new RehomeError(
           `migration ${migrationId} is ${record?.phase ?? 'unknown'}, not armed`,
-          'migrationFailed',
+          'migration-failed',
         );
       }
       let locked: () => void = () => {};
@@ -49,7 +49,7 @@ export function linkActions(rt: Runtime, progress: ProgressSink): LinkActions {
     },
     async onReschedule(migrationId, deadline) {
       const record = await rt.store.getMigration(migrationId);
-      if (!record) throw new RehomeError(`no migration ${migrationId}`, 'notFound');
+      if (!record) throw new RehomeError(`no migration ${migrationId}`, 'not-found');
       await reschedule(rt, { vm: record.vmUuid, deadline }, progress);
     },
     async settle() {

@@ -1,5 +1,5 @@
-import { RehomeError } from '../cli/errors.js';
-import { LibvirtError, LibvirtErrorCode } from '../libvirt/errors.js';
+import { RehomeError } from '../errors.js';
+import { isNoDomain } from '../libvirt/errors.js';
 import type { DomainRef } from '../libvirt/protocol/types.js';
 import { ACTIVE_PHASES } from '../store/phases.js';
 import type { MigrationRecord } from '../store/types.js';
@@ -18,7 +18,7 @@ export async function locateVm(rt: Runtime, name: string): Promise<{ host: strin
         const domain = await (await rt.hosts.libvirt(host.name)).lookupDomainByName(name);
         found.push({ host: host.name, domain });
       } catch (err) {
-        if (!(err instanceof LibvirtError && err.code === LibvirtErrorCode.noDomain)) {
+        if (!isNoDomain(err)) {
           errors.push(`${host.name}: ${(err as Error).message}`);
         }
       }
@@ -28,17 +28,19 @@ export async function locateVm(rt: Runtime, name: string): Promise<{ host: strin
   if (found.length > 1) {
     throw new RehomeError(
       `VM ${name} is defined on several hosts: ${found.map((f) => f.host).join(', ')}`,
-      'migrationFailed',
+      'migration-failed',
     );
   }
-  throw new RehomeError(`No VM named ${name} on any configured host`, 'notFound', errors);
+  throw new RehomeError(`No VM named ${name} on any configured host`, 'not-found', errors);
 }
 
 /** The VM's active migration, by name or UUID. */
 export async function activeMigration(rt: Runtime, vm: string): Promise<MigrationRecord> {
   const [record] = await rt.store.listMigrations({ vm, phase: ACTIVE_PHASES });
   if (!record)
-    throw new RehomeError(`VM ${vm} has no active migration`, 'notFound', [`rehome migrate ${vm} --to HOST`]);
+    throw new RehomeError(`VM ${vm} has no active migration`, 'not-found', [], {
+      subject: { code: 'no-active-migration', vm },
+    });
   return record;
 }
 

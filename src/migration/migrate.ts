@@ -1,4 +1,4 @@
-import { RehomeError } from '../cli/errors.js';
+import { RehomeError } from '../errors.js';
 import { DomainXml } from '../libvirt/domain-xml.js';
 import type { DiskJob } from '../store/types.js';
 import { type ResolvedDeadline, resolveDeadline } from './deadline.js';
@@ -58,7 +58,7 @@ export async function migrate(
   );
   const target = rt.host(choice.target);
   if (sourceHost === target.name)
-    throw new RehomeError(`${options.vm} already runs on ${target.name}`, 'usage');
+    throw new RehomeError(`${options.vm} already runs on ${target.name}`, 'invalid-input');
   const source = await rt.hosts.libvirt(sourceHost);
   const xml = DomainXml.parse(await source.getDomainXml(domain, 0));
   const classified = xml.classifyDisks({ sharedPrefixes: rt.config.storage?.sharedPrefixes ?? [] });
@@ -66,7 +66,7 @@ export async function migrate(
   if (unsupported.length > 0) {
     throw new RehomeError(
       `${options.vm} cannot be moved: ${unsupported.map((d) => `${d.targetDev}: ${d.reason}`).join('; ')}`,
-      'migrationFailed',
+      'migration-failed',
     );
   }
   const disks: DiskJob[] = classified
@@ -101,13 +101,13 @@ export async function migrate(
     } catch (err) {
       const reason = (err as Error).message;
       await undoSteps(ctx, PREPARE_STEPS, 'rolling-back', reason);
-      throw new RehomeError(
-        `Migration of ${options.vm} rolled back: ${reason}`,
-        'migrationFailed',
-        [
-          err instanceof StepFailedError ? `Step ${err.step} failed; see rehome status ${options.vm}` : '',
-        ].filter(Boolean),
-      );
+      throw new RehomeError(`Migration of ${options.vm} rolled back: ${reason}`, 'migration-failed', [], {
+        subject: {
+          code: 'prepare-rolled-back',
+          vm: options.vm,
+          ...(err instanceof StepFailedError ? { step: err.step } : {}),
+        },
+      });
     }
     ctx.notices?.send(ctx.record, 'scheduled');
     await signalGuest(rt, ctx, 'scheduled');
@@ -148,9 +148,9 @@ async function pickTarget(
 ): Promise<{ target: string; by: 'operator' | 'placement'; reason: string; warnings: string[] }> {
   if (options.to) return { target: options.to, by: 'operator', reason: 'named with --to', warnings: [] };
   if (!options.chooseTarget) {
-    throw new RehomeError(`No target for ${vm.name}: pass --to HOST`, 'usage', [
-      `rehome migrate ${vm.name} --to HOST`,
-    ]);
+    throw new RehomeError(`No target for ${vm.name}: pass --to HOST`, 'invalid-input', [], {
+      subject: { code: 'no-target', vm: vm.name },
+    });
   }
   progress({ vm: vm.name, step: 'place', status: 'start', message: 'reading the fleet' });
   const chosen = await options.chooseTarget(vm);

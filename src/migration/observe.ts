@@ -1,5 +1,5 @@
 import type { LibvirtClient } from '../libvirt/client.js';
-import { LibvirtError, LibvirtErrorCode } from '../libvirt/errors.js';
+import { isNoDomain } from '../libvirt/errors.js';
 import { DomainState } from '../libvirt/protocol/constants.js';
 import type { DomainRef } from '../libvirt/protocol/types.js';
 import { observeExport } from '../sync/nbd-export.js';
@@ -31,13 +31,13 @@ export async function domainPresence(client: LibvirtClient, uuid: string): Promi
   try {
     domain = await client.lookupDomainByUuid(uuid);
   } catch (err) {
-    if (err instanceof LibvirtError && err.code === LibvirtErrorCode.noDomain) return 'missing';
+    if (isNoDomain(err)) return 'missing';
     throw err;
   }
   try {
     return presenceOf((await client.getDomainState(domain)).state);
   } catch (err) {
-    if (err instanceof LibvirtError && err.code === LibvirtErrorCode.noDomain) return 'missing';
+    if (isNoDomain(err)) return 'missing';
     throw err;
   }
 }

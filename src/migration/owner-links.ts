@@ -1,4 +1,4 @@
-import { RehomeError } from '../cli/errors.js';
+import { RehomeError } from '../errors.js';
 import { parseListen, serveLinks } from '../notify/serve-links.js';
 import { linkActions } from './link-actions.js';
 import type { Runtime } from './runtime.js';
@@ -26,7 +26,7 @@ export async function serveOwnerLinks(
   try {
     address = parseListen(listen);
   } catch (error) {
-    throw new RehomeError((error as Error).message, 'usage');
+    throw new RehomeError((error as Error).message, 'invalid-input');
   }
   if (!rt.configDir) throw new Error('serving links needs the runtime’s configDir');
   const actions = linkActions(rt, progress);

@@ -1,4 +1,4 @@
-import { RehomeError } from '../cli/errors.js';
+import { RehomeError } from '../errors.js';
 import { checkDeadline, deadlineWindow, parseDeadline } from '../notify/deadline.js';
 import type { Phase } from '../store/phases.js';
 import { signalGuest } from './guest-signal.js';
@@ -47,8 +47,9 @@ export async function reschedule(
     if (!RESCHEDULABLE.includes(fresh.phase)) {
       throw new RehomeError(
         `${fresh.vmName} is ${fresh.phase}: its deadline cannot move now`,
-        'migrationFailed',
-        [`rehome status ${fresh.vmName}`],
+        'migration-failed',
+        [],
+        { subject: { code: 'wrong-phase', vm: fresh.vmName } },
       );
     }
     const ctx = contextFor(rt, fresh, progress);

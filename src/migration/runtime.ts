@@ -1,8 +1,8 @@
 import { hostname } from 'node:os';
-import { RehomeError } from '../cli/errors.js';
 import { configPath, loadConfig } from '../config/config-file.js';
 import type { HostConfig, RehomeConfig } from '../config/schema.js';
 import { sshOptionsFromConfig } from '../config/ssh-options.js';
+import { RehomeError } from '../errors.js';
 import { SshPool } from '../host/ssh-pool.js';
 import { HostConnections } from '../libvirt/host-connections.js';
 import { defaultStorePath, openSqliteStore } from '../store/sqlite/open.js';
@@ -48,7 +48,9 @@ export async function openRuntime(paths: RuntimePaths): Promise<Runtime> {
   const host = (name: string) => {
     const found = config.hosts.find((candidate) => candidate.name === name);
     if (!found)
-      throw new RehomeError(`No host named ${name} in the rehome config`, 'notFound', ['rehome hosts list']);
+      throw new RehomeError(`No host named ${name} in the rehome config`, 'not-found', [], {
+        subject: { code: 'unknown-host', host: name },
+      });
     return found;
   };
   const rt: Runtime = {

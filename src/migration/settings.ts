@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { RehomeError } from '../cli/errors.js';
 import type { RehomeConfig } from '../config/schema.js';
+import { RehomeError } from '../errors.js';
 
 const settingsSchema = z.strictObject({
   /** A pause that lands later than this after the reboot event is undone: the guest boots in place. */

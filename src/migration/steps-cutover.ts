@@ -1,5 +1,5 @@
 import { DomainXml } from '../libvirt/domain-xml.js';
-import { LibvirtError, LibvirtErrorCode } from '../libvirt/errors.js';
+import { isNoDomain, LibvirtError } from '../libvirt/errors.js';
 import {
   DomainAffect,
   NetworkUpdateCommand,
@@ -202,7 +202,7 @@ export function cutoverSteps(run: CutoverRun = {}): Step[] {
         const other = await client.lookupDomainByName(ctx.record.vmName);
         return blocked(`the target has another domain named ${ctx.record.vmName} (UUID ${other.uuid})`);
       } catch (err) {
-        if (err instanceof LibvirtError && err.code === LibvirtErrorCode.noDomain) return ok;
+        if (isNoDomain(err)) return ok;
         throw err;
       }
     },

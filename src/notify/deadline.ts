@@ -1,4 +1,4 @@
-import { RehomeError } from '../cli/errors.js';
+import { RehomeError } from '../errors.js';
 
 export const DEFAULT_MAX_DEADLINE_DAYS = 30;
 
@@ -67,7 +67,7 @@ function fieldsAreReal(...fields: (string | undefined)[]): boolean {
 }
 
 function badDeadline(input: string, why: string): RehomeError {
-  return new RehomeError(`Bad deadline ${JSON.stringify(input)}: ${why}`, 'usage', [
+  return new RehomeError(`Bad deadline ${JSON.stringify(input)}: ${why}`, 'invalid-input', [
     'Examples: --deadline 2026-12-15T22:00Z, --deadline 2026-12-15T23:00+01:00, --deadline +7d',
   ]);
 }
@@ -99,12 +99,12 @@ export function defaultDeadline(scheduledAt: Date, maxDeadlineDays = DEFAULT_MAX
 /** Throws a usage error unless `deadline` is inside the window. */
 export function checkDeadline(deadline: Date, window: DeadlineWindow): Date {
   if (deadline.getTime() <= window.earliest.getTime()) {
-    throw new RehomeError(`The deadline ${deadline.toISOString()} is not in the future`, 'usage');
+    throw new RehomeError(`The deadline ${deadline.toISOString()} is not in the future`, 'invalid-input');
   }
   if (deadline.getTime() > window.latest.getTime()) {
     throw new RehomeError(
       `The deadline ${deadline.toISOString()} is after the operator's limit, ${window.latest.toISOString()}`,
-      'usage',
+      'invalid-input',
       ['Pick an earlier deadline, or raise notify.maxDeadlineDays in the config.'],
     );
   }

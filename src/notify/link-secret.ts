@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { RehomeError } from '../cli/errors.js';
+import { RehomeError } from '../errors.js';
 
 export const LINK_SECRET_FILE = 'link-secret';
 

@@ -1,4 +1,4 @@
-import { RehomeError } from '../cli/errors.js';
+import { RehomeError } from '../errors.js';
 import type { OwnerMetadata } from './owner.js';
 import {
   formatOwnerElement,
@@ -60,13 +60,13 @@ export interface SetOwnerResult {
 export async function setVmOwner(input: SetOwnerInput): Promise<SetOwnerResult> {
   const address = input.address.trim();
   if (address === '' || /[\r\n]/.test(address)) {
-    throw new RehomeError(`Bad owner address ${JSON.stringify(input.address)}`, 'usage');
+    throw new RehomeError(`Bad owner address ${JSON.stringify(input.address)}`, 'invalid-input');
   }
   let timeZone: string | undefined;
   if (input.timeZone !== undefined) {
     timeZone = canonicalTimeZone(input.timeZone);
     if (!timeZone)
-      throw new RehomeError(`Unknown time zone ${JSON.stringify(input.timeZone)}`, 'usage', [
+      throw new RehomeError(`Unknown time zone ${JSON.stringify(input.timeZone)}`, 'invalid-input', [
         'e.g. Europe/Paris, America/New_York, UTC',
       ]);
   }
@@ -102,7 +102,7 @@ export async function setVmOwner(input: SetOwnerInput): Promise<SetOwnerResult> 
 async function findVm(input: SetOwnerInput) {
   const hosts = input.host ? [input.host] : input.hosts;
   if (hosts.length === 0)
-    throw new RehomeError('No hosts are configured', 'config', ['rehome hosts add NAME --address …']);
+    throw new RehomeError('No hosts are configured', 'config', [], { subject: { code: 'no-hosts' } });
   const found: { host: string; connection: MetadataConnection; domain: DomainHandle }[] = [];
   const unreachable: { host: string; error: string }[] = [];
   await Promise.all(
@@ -124,9 +124,11 @@ async function findVm(input: SetOwnerInput) {
   );
   if (found.length > 1) {
     const where = found.map((entry) => entry.host).sort();
-    throw new RehomeError(`VM ${input.vm} is defined on several hosts: ${where.join(', ')}`, 'usage', [
-      `Name one with --host, e.g. --host ${where[0]}`,
-    ]);
+    throw new RehomeError(
+      `VM ${input.vm} is defined on several hosts: ${where.join(', ')}`,
+      'invalid-input',
+      [`Name one with --host, e.g. --host ${where[0]}`],
+    );
   }
   const [match] = found;
   if (!match) {
@@ -134,7 +136,7 @@ async function findVm(input: SetOwnerInput) {
       unreachable.length > 0 ? ` (unreachable: ${unreachable.map((entry) => entry.host).join(', ')})` : '';
     throw new RehomeError(
       `VM ${input.vm} is not defined on ${input.host ?? 'any configured host'}${also}`,
-      'notFound',
+      'not-found',
     );
   }
   return { ...match, unreachable };

@@ -1,4 +1,4 @@
-import { RehomeError } from '../cli/errors.js';
+import { RehomeError } from '../errors.js';
 import { vmBlockers } from './blockers.js';
 import { bytesToCopy, diskNeedBytes } from './capacity.js';
 import type { Choice } from './choice.js';
@@ -84,7 +84,9 @@ export function planDrain(
   options: PlacementOptions = {},
 ): Plan {
   if (!hosts.some((host) => host.name === sourceHost)) {
-    throw new RehomeError(`host ${sourceHost} is not in the inventory`, 'notFound', ['rehome hosts list']);
+    throw new RehomeError(`host ${sourceHost} is not in the inventory`, 'not-found', [], {
+      subject: { code: 'unknown-host', host: sourceHost },
+    });
   }
   const strays = vms.filter((vm) => vm.host !== sourceHost).map((vm) => `${vm.name} (on ${vm.host})`);
   if (strays.length > 0)

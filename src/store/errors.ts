@@ -1,4 +1,4 @@
-import { RehomeError } from '../cli/errors.js';
+import { RehomeError } from '../errors.js';
 import type { Phase } from './phases.js';
 import type { LockHolder } from './types.js';
 
@@ -40,9 +40,9 @@ export class PhaseConflictError extends RehomeError {
   readonly actual: Phase;
 
   constructor(id: string, expected: Phase, actual: Phase) {
-    super(`Migration ${id} is in phase ${actual}, not ${expected}: another process moved it`, 'locked', [
-      'Run `rehome status` to see its current state.',
-    ]);
+    super(`Migration ${id} is in phase ${actual}, not ${expected}: another process moved it`, 'locked', [], {
+      subject: { code: 'phase-conflict' },
+    });
     this.name = 'PhaseConflictError';
     this.expected = expected;
     this.actual = actual;
@@ -53,9 +53,9 @@ export class ActiveMigrationError extends RehomeError {
   readonly existingId: string;
 
   constructor(vmName: string, existingId: string, phase: Phase) {
-    super(`VM ${vmName} already has an active migration ${existingId} (phase ${phase})`, 'locked', [
-      `Run \`rehome status ${vmName}\`, or \`rehome cancel ${vmName}\` to end it.`,
-    ]);
+    super(`VM ${vmName} already has an active migration ${existingId} (phase ${phase})`, 'locked', [], {
+      subject: { code: 'active-migration', vm: vmName },
+    });
     this.name = 'ActiveMigrationError';
     this.existingId = existingId;
   }
@@ -63,14 +63,14 @@ export class ActiveMigrationError extends RehomeError {
 
 export class MigrationNotFoundError extends RehomeError {
   constructor(id: string) {
-    super(`No migration ${id}`, 'notFound');
+    super(`No migration ${id}`, 'not-found');
     this.name = 'MigrationNotFoundError';
   }
 }
 
 export class DeliveryNotFoundError extends RehomeError {
   constructor(id: string) {
-    super(`No notification delivery ${id}`, 'notFound');
+    super(`No notification delivery ${id}`, 'not-found');
     this.name = 'DeliveryNotFoundError';
   }
 }

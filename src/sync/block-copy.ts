@@ -1,4 +1,4 @@
-import { RehomeError } from '../cli/errors.js';
+import { RehomeError } from '../errors.js';
 import type { LibvirtClient } from '../libvirt/client.js';
 import { blockCopyParams } from '../libvirt/client.js';
 import { BlockCopyFlags, DomainState } from '../libvirt/protocol/constants.js';
@@ -84,7 +84,7 @@ export async function endMirrorWithoutPivot(
   if (state.state !== DomainState.paused) {
     throw new RehomeError(
       `Refusing to end the mirror of ${domain.name}/${disk}: the guest is not paused`,
-      'migrationFailed',
+      'migration-failed',
     );
   }
   const progress = await mirrorProgress(client, domain, disk);
@@ -92,7 +92,7 @@ export async function endMirrorWithoutPivot(
   if (!progress.converged) {
     throw new RehomeError(
       `Refusing to end the mirror of ${domain.name}/${disk}: ${progress.end - progress.cur} bytes not yet copied`,
-      'migrationFailed',
+      'migration-failed',
     );
   }
   await client.blockJobAbort(domain, disk, 0);

@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import { RehomeError } from '../cli/errors.js';
+import { RehomeError } from '../errors.js';
 import { mustExec, type RemoteShell } from './remote.js';
 import type { CreateExportSpec, ExportState, NbdExport } from './types.js';
 
@@ -23,7 +23,7 @@ export function pickFreePort(used: ReadonlySet<number>, avoid: readonly number[]
   }
   throw new RehomeError(
     `No free NBD port in ${NBD_PORT_RANGE.first}-${NBD_PORT_RANGE.last} on the target`,
-    'migrationFailed',
+    'migration-failed',
   );
 }
 
@@ -62,7 +62,7 @@ export async function createExport(shell: RemoteShell, spec: CreateExportSpec): 
   if (await pathExists(shell, spec.imagePath)) {
     throw new RehomeError(
       `${spec.imagePath} already exists on ${spec.host}; rehome will not overwrite it`,
-      'migrationFailed',
+      'migration-failed',
       ['Remove it, or cancel the migration that created it.'],
     );
   }
@@ -141,7 +141,7 @@ export async function closeExport(shell: RemoteShell, nbd: NbdExport, timeoutMs 
       if (Date.now() > until) {
         throw new RehomeError(
           `qemu-nbd (pid ${nbd.pid}) on ${nbd.host} did not exit after SIGTERM`,
-          'migrationFailed',
+          'migration-failed',
         );
       }
       await new Promise((resolve) => setTimeout(resolve, 20));
@@ -160,6 +160,6 @@ export async function imageVirtualSize(shell: RemoteShell, path: string): Promis
   const { stdout } = await mustExec(shell, ['qemu-img', 'info', '-U', '--output=json', path]);
   const size = (JSON.parse(stdout) as { 'virtual-size'?: number })['virtual-size'];
   if (typeof size !== 'number')
-    throw new RehomeError(`qemu-img info gave no virtual size for ${path}`, 'migrationFailed');
+    throw new RehomeError(`qemu-img info gave no virtual size for ${path}`, 'migration-failed');
   return size;
 }

@@ -1,4 +1,4 @@
-import { RehomeError } from '../cli/errors.js';
+import { RehomeError } from '../errors.js';
 import type { ExecResult, SshConnection } from '../host/ssh-connection.js';
 
 /** The small slice of SshConnection the sync layer needs (a fake in unit tests). */
@@ -15,7 +15,7 @@ export async function mustExec(
     const detail = (result.stderr || result.stdout).trim();
     throw new RehomeError(
       `${argv[0]} on ${shell.name} exited ${result.code ?? result.signal}${detail ? `: ${detail}` : ''}`,
-      'migrationFailed',
+      'migration-failed',
     );
   }
   return result;

@@ -1,29 +1,29 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import { execa } from 'execa';
 import { cordonHost, uncordonHost } from '../../src/drain/cordon.js';
 import { openSqliteStore } from '../../src/store/sqlite/open.js';
+import { fixedClock } from '../helpers/fixed-clock.js';
+import { tempDbPath, tempStoreDir } from './helpers/temp-store.js';
 
 const root = new URL('../../', import.meta.url).pathname;
-const freshDir = () => mkdtempSync(join(tmpdir(), 'rehome-cordon-'));
 
 test('cordon and uncordon are idempotent on a real SQLite file, and survive a reopen', async (t) => {
-  const path = join(freshDir(), 'rehome.db');
-  let now = new Date('2026-11-25T10:00:00.000Z');
-  const store = openSqliteStore(path, { now: () => now });
+  const path = tempDbPath(t);
+  const clock = fixedClock('2026-11-25T10:00:00.000Z');
+  const store = openSqliteStore(path, { now: clock.now });
   const first = await cordonHost(store, 'kvm7');
   t.like(first, { before: 'active', after: 'cordoned', changed: true });
   const record = await store.getHostState('kvm7');
-  now = new Date('2026-11-25T11:00:00.000Z');
+  clock.ms = Date.parse('2026-11-25T11:00:00.000Z');
   const second = await cordonHost(store, 'kvm7');
   t.like(second, { before: 'cordoned', after: 'cordoned', changed: false });
   t.regex(second.message, /already cordoned \(no change\)/);
   t.deepEqual(await store.getHostState('kvm7'), record, 'nothing written the second time');
   await store.close();
 
-  const again = openSqliteStore(path, { now: () => now });
+  const again = openSqliteStore(path, { now: clock.now });
   t.teardown(() => again.close());
   t.deepEqual(await again.listHostStates(), [record].filter(Boolean));
   await again.setHostState('kvm7', 'draining', 'drain');
@@ -37,7 +37,7 @@ test('cordon and uncordon are idempotent on a real SQLite file, and survive a re
 });
 
 test('two processes cordoning at once: exactly one change', async (t) => {
-  const path = join(freshDir(), 'rehome.db');
+  const path = tempDbPath(t);
   openSqliteStore(path).close();
   const script = `
     import { openSqliteStore } from '${root}src/store/sqlite/open.ts';
@@ -54,8 +54,8 @@ test('two processes cordoning at once: exactly one change', async (t) => {
 });
 
 test('`rehome hosts cordon|uncordon` through the CLI: --json results, exit codes, unknown host', async (t) => {
-  const configDir = freshDir();
-  const dataDir = freshDir();
+  const configDir = tempStoreDir(t);
+  const dataDir = tempStoreDir(t);
   writeFileSync(join(configDir, 'config.yaml'), 'hosts:\n  - name: kvm7\n    address: kvm7.example.net\n');
   const rehome = (...args: string[]) =>
     execa(join(root, 'bin/dev.js'), args, {

@@ -63,6 +63,7 @@ test('--json keeps the exit code: unknown host is 8 with a JSON error', async (t
   t.is(result.exitCode, 8);
   const { error } = JSON.parse(result.stdout);
   t.is(error.exitCode, 8);
+  t.is(error.kind, 'not-found');
   t.regex(error.message, /No host named nosuch/);
 });
 
@@ -72,7 +73,7 @@ test('usage errors exit 2, with and without --json', async (t) => {
   t.is((await rehome(dir, 'hosts', 'add')).exitCode, 2);
   const bogus = await rehome(dir, 'hosts', 'add', 'x', '--bogus', '--json');
   t.is(bogus.exitCode, 2);
-  t.is(JSON.parse(bogus.stdout).error.exitCode, 2);
+  t.like(JSON.parse(bogus.stdout).error, { exitCode: 2, kind: 'invalid-input' });
   await rehome(dir, 'hosts', 'add', 'x');
   const duplicate = await rehome(dir, 'hosts', 'add', 'x');
   t.is(duplicate.exitCode, 2);

@@ -5,6 +5,7 @@ import test, { type ExecutionContext } from 'ava';
 import { linkUrl, signLinkToken } from '../../src/notify/links.js';
 import { type RunningLinksServer, startLinksServer } from '../../src/notify/links-server.js';
 import { type MigrationRecord, type OpenedSqliteStore, openSqliteStore } from '../../src/store/index.js';
+import { fixedClock } from '../helpers/fixed-clock.js';
 
 const SECRET = 'integration-secret-0123456789-abcdefghij';
 const HOSTILE_VM = `<script>alert(1)</script>"x'`;
@@ -22,8 +23,8 @@ interface Fixture {
 
 async function fixture(options: { prefix?: string; failCallback?: boolean } = {}): Promise<Fixture> {
   const dir = mkdtempSync(path.join(tmpdir(), 'rehome-links-'));
-  const clock = { ms: Date.parse('2026-12-01T10:00:00Z') };
-  const now = () => new Date(clock.ms);
+  const clock = fixedClock('2026-12-01T10:00:00Z');
+  const { now } = clock;
   const store = openSqliteStore(path.join(dir, 'rehome.db'), { now });
   const migration = await store.createMigration({
     vmName: HOSTILE_VM,

@@ -10,6 +10,7 @@ import type { Notice } from '../../src/notify/notice.js';
 import { NoticeRenderer } from '../../src/notify/render.js';
 import { SmtpChannel } from '../../src/notify/smtp-channel.js';
 import { openSqliteStore } from '../../src/store/index.js';
+import { fixedClock } from '../helpers/fixed-clock.js';
 
 const renderer = new NoticeRenderer();
 
@@ -44,8 +45,8 @@ async function startSmtp(port: number) {
 
 async function setup() {
   const dir = mkdtempSync(path.join(tmpdir(), 'rehome-delivery-'));
-  const clock = { ms: Date.parse('2026-12-08T09:00:00Z') };
-  const now = () => new Date(clock.ms);
+  const clock = fixedClock('2026-12-08T09:00:00Z');
+  const { now } = clock;
   const store = openSqliteStore(path.join(dir, 'rehome.db'), { now });
   const migration = await store.createMigration({
     vmName: 'web-1',

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import test from 'ava';
-import { RehomeError } from '../../src/cli/errors.js';
+import { RehomeError } from '../../src/errors.js';
 import { DomainXml } from '../../src/libvirt/domain-xml.js';
 import { DomainXmlFlags, LibvirtClient } from '../../src/libvirt/index.js';
 import { REHOME_METADATA_NS, readOwnerMetadata } from '../../src/notify/owner-metadata.js';
@@ -89,7 +89,7 @@ test.serial('a VM on no host, or on several, is an error; unreachable hosts are 
       setVmOwner({ vm: 'nope', address: 'a@b', hosts: ['kvm1', 'down'], connect: connectOrFail }),
       { instanceOf: RehomeError, message: /not defined on any configured host \(unreachable: down\)/ },
     );
-    t.is(missing?.exitCode, 8);
+    t.is(missing?.kind, 'not-found');
     await t.throwsAsync(
       setVmOwner({ vm: 'owner-vm-2', address: 'a@b', hosts: ['kvm1', 'kvm2'], connect: async () => lv() }),
       { message: /defined on several hosts: kvm1, kvm2/ },

@@ -37,7 +37,7 @@ test.serial('an unknown host key is refused, naming host and fingerprint', async
   const fingerprint = hostKeyFingerprint(join(dir, 'host_key_a.pub'));
   t.true(error?.message.includes(`[127.0.0.1]:${sshd.port}`), error?.message);
   t.true(error?.message.includes(fingerprint), error?.message);
-  t.is(error?.exitCode, 5);
+  t.is(error?.kind, 'host-key');
   t.false(existsSync(sshd.knownHostsFile));
 });
 
@@ -223,7 +223,7 @@ test.serial(
       await execa('ssh-add', ['-q', join(dir, 'host_key_b')], { env: { SSH_AUTH_SOCK: agentSocket } });
       const error = await t.throwsAsync(SshConnection.connect('testhost', { configFile, agentSocket }));
       t.regex(error?.message ?? '', /SSH authentication to root@127\.0\.0\.1:\d+ failed/);
-      t.is((error as { exitCode?: number }).exitCode, 4);
+      t.is((error as { kind?: string }).kind, 'unreachable');
     } finally {
       if (agent.pid) process.kill(agent.pid, 'SIGTERM');
     }
@@ -253,12 +253,12 @@ test.serial('a changed host key is refused even with acceptUnknownHostKeys', asy
   t.is(readFileSync(restarted.knownHostsFile, 'utf8'), before);
 });
 
-test.serial('an unreachable host maps to hostUnreachable', async (t) => {
+test.serial('an unreachable host is an unreachable error', async (t) => {
   const { sshd } = state;
   await sshd.stop();
   const error = await t.throwsAsync(
     SshConnection.connect('testhost', { configFile: sshd.sshConfigFile, agentSocket: null }),
   );
-  t.is((error as { exitCode?: number }).exitCode, 4);
+  t.is((error as { kind?: string }).kind, 'unreachable');
   t.regex(error?.message ?? '', /Cannot connect/);
 });

@@ -1,16 +1,13 @@
 import test from 'ava';
 import Database from 'better-sqlite3';
 import { openSqliteStore } from '../../src/store/index.js';
+import { fixedClock } from '../helpers/fixed-clock.js';
 import { sqliteFailure, tempDbPath } from './helpers/temp-store.js';
 
 function openTemp(t: { teardown(fn: () => void): void }) {
   const path = tempDbPath(t);
-  let clock = Date.parse('2026-11-25T10:00:00.000Z');
-  const tick = () => {
-    clock += 1000;
-    return new Date(clock);
-  };
-  const store = openSqliteStore(path, { now: tick });
+  const clock = fixedClock('2026-11-25T10:00:00.000Z', { tickMs: 1000 });
+  const store = openSqliteStore(path, { now: clock.now });
   t.teardown(() => store.close());
   return { path, store };
 }

@@ -1,14 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import test from 'ava';
 import { DeliveryNotFoundError, openSqliteStore } from '../../src/store/index.js';
+import { fixedClock } from '../helpers/fixed-clock.js';
+import { tempDbPath } from './helpers/temp-store.js';
 
 async function openWithMigration(t: { teardown(fn: () => void): void }) {
-  const dir = mkdtempSync(join(tmpdir(), 'rehome-store-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const clock = { ms: Date.parse('2026-11-25T10:00:00.000Z') };
-  const store = openSqliteStore(join(dir, 'rehome.db'), { now: () => new Date(clock.ms) });
+  const clock = fixedClock('2026-11-25T10:00:00.000Z');
+  const store = openSqliteStore(tempDbPath(t), { now: clock.now });
   t.teardown(() => store.close());
   const migration = await store.createMigration({
     vmName: 'web1',

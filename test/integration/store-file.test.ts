@@ -1,20 +1,14 @@
-import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import Database from 'better-sqlite3';
 import { defaultStorePath, openSqliteStore } from '../../src/store/index.js';
-
-function tempDir(t: { teardown(fn: () => void): void }): string {
-  const dir = mkdtempSync(join(tmpdir(), 'rehome-store-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+import { tempDbPath, tempStoreDir } from './helpers/temp-store.js';
 
 const modeOf = (path: string) => statSync(path).mode & 0o777;
 
 test('a new database lives in a 0700 dir, and it and its WAL files are 0600', async (t) => {
-  const dataDir = join(tempDir(t), 'data', 'rehome');
+  const dataDir = join(tempStoreDir(t), 'data', 'rehome');
   const path = defaultStorePath(dataDir);
   t.is(path, join(dataDir, 'rehome.db'));
   const oldUmask = process.umask(0o022);
@@ -31,8 +25,7 @@ test('a new database lives in a 0700 dir, and it and its WAL files are 0600', as
 });
 
 test('loose modes on an existing database and its WAL files are fixed on open', async (t) => {
-  const dir = tempDir(t);
-  const path = join(dir, 'rehome.db');
+  const path = tempDbPath(t);
   const first = openSqliteStore(path);
   await first.appendAudit({ vm: 'u1', step: 'probe', outcome: 'info' });
   for (const f of [path, `${path}-wal`, `${path}-shm`]) chmodSync(f, 0o644);
@@ -48,7 +41,7 @@ test('loose modes on an existing database and its WAL files are fixed on open', 
 });
 
 test('an existing parent directory is not touched (it may be shared)', async (t) => {
-  const dir = tempDir(t);
+  const dir = tempStoreDir(t);
   chmodSync(dir, 0o755);
   const store = openSqliteStore(join(dir, 'state.db'));
   t.teardown(() => store.close());
@@ -57,7 +50,7 @@ test('an existing parent directory is not touched (it may be shared)', async (t)
 });
 
 test('WAL journal is persistent, and a writer waits busy_timeout for another process’s write lock', async (t) => {
-  const path = join(tempDir(t), 'rehome.db');
+  const path = tempDbPath(t);
   const store = openSqliteStore(path, { busyTimeoutMs: 300 });
   t.teardown(() => store.close());
   const other = new Database(path);

@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { LockedError, openSqliteStore } from '../../src/store/index.js';
+import { tempStoreDir } from './helpers/temp-store.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const storeModule = new URL('../../src/store/index.ts', import.meta.url).href;
@@ -87,8 +87,7 @@ class Child {
 }
 
 function setup(t: { teardown(fn: () => void | Promise<void>): void }) {
-  const dir = mkdtempSync(join(tmpdir(), 'rehome-store-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempStoreDir(t);
   const script = join(dir, 'holder.ts');
   writeFileSync(script, holderSource);
   const dbPath = join(dir, 'rehome.db');

@@ -1,16 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import test from 'ava';
 import { LockedError, LockLostError, openSqliteStore } from '../../src/store/index.js';
+import { fixedClock } from '../helpers/fixed-clock.js';
+import { tempDbPath } from './helpers/temp-store.js';
 
 /** Two stores on one file (two connections), sharing a clock the test moves, as two processes on host mgr-a. */
 function openPair(t: { teardown(fn: () => void): void }, pidAlive = (_pid: number) => true) {
-  const dir = mkdtempSync(join(tmpdir(), 'rehome-store-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const path = join(dir, 'rehome.db');
-  const clock = { ms: Date.parse('2026-11-25T10:00:00.000Z') };
-  const options = { now: () => new Date(clock.ms), localHost: 'mgr-a', isPidAlive: pidAlive };
+  const path = tempDbPath(t);
+  const clock = fixedClock('2026-11-25T10:00:00.000Z');
+  const options = { now: clock.now, localHost: 'mgr-a', isPidAlive: pidAlive };
   const one = openSqliteStore(path, options);
   const two = openSqliteStore(path, options);
   t.teardown(() => one.close());
@@ -29,7 +26,7 @@ test('a held lock refuses a second acquirer with the holder named; release frees
   const err = await t.throwsAsync(two.acquireLock('uuid-web1', operator, 60_000), {
     instanceOf: LockedError,
   });
-  t.is(err?.exitCode, 7);
+  t.is(err?.kind, 'locked');
   t.deepEqual(err?.holder, {
     vmKey: 'uuid-web1',
     pid: 1001,

@@ -51,7 +51,7 @@ test('one active migration per VM; a finished one does not count', async (t) => 
     instanceOf: ActiveMigrationError,
   });
   t.is(err?.existingId, first.id);
-  t.is(err?.exitCode, 7);
+  t.is(err?.kind, 'locked');
   await store.createMigration({ ...web1, vmName: 'db1', vmUuid: 'uuid-db1' });
 
   await store.updatePhase(first.id, 'planned', 'cancelled');

@@ -1,6 +1,6 @@
 import test from 'ava';
 import Database from 'better-sqlite3';
-import { RehomeError } from '../../src/cli/errors.js';
+import { RehomeError } from '../../src/errors.js';
 import { openSqliteStore } from '../../src/store/index.js';
 import { SQLITE_SCHEMA } from '../../src/store/sqlite/schema.js';
 import { tempDbPath } from './helpers/temp-store.js';
@@ -91,5 +91,5 @@ test('a database from a newer rehome is refused with a config error', (t) => {
     err?.message ?? '',
     new RegExp(`schema version ${latest + 1}, newer than this rehome knows \\(${latest}\\)`),
   );
-  t.is(err?.exitCode, 3);
+  t.is(err?.kind, 'config');
 });

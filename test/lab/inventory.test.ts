@@ -275,7 +275,7 @@ test.serial(
     const b = refused.result.hosts.find((host) => host.name === 'lab-b');
     t.false(b?.ok);
     if (b && !b.ok) {
-      t.is(b.error.kind, 'hostKeyRejected');
+      t.is(b.error.kind, 'host-key');
       t.regex(b.error.message, /not known \(ssh-ed25519 SHA256:/);
     }
     t.is(await readFile(knownHosts, 'utf8'), withoutB, 'nothing recorded without the flag');
@@ -304,9 +304,9 @@ test.serial('a host whose libvirtd is stopped is an error for that host only', a
   const c = result.hosts.find((host) => host.name === 'lab-c');
   t.false(c?.ok);
   if (c && !c.ok) {
-    t.is(c.error.kind, 'hostUnreachable');
+    t.is(c.error.kind, 'unreachable');
     t.regex(c.error.message, /libvirt-sock/);
-    t.true(c.error.suggestions.some((line) => line.includes('libvirtd')));
+    t.true(c.error.hints.some((line) => line.includes('libvirtd')));
   }
 });
 

@@ -2,9 +2,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { RehomeError } from '../../src/cli/errors.js';
 import { configPath, loadConfig, parseConfigText, saveConfig } from '../../src/config/config-file.js';
 import { addHost, parseLabels, removeHost } from '../../src/config/hosts.js';
+import { RehomeError } from '../../src/errors.js';
 
 const labConfig = `# rehome config written by the lab
 hosts:
@@ -29,7 +29,7 @@ function configError(
   const error = t.throws(() => parseConfigText('/etc/rehome/config.yaml', text), {
     instanceOf: RehomeError,
   }) as RehomeError;
-  if (error.exitCode !== 3) throw new Error(`expected exit code 3, got ${error.exitCode}`);
+  if (error.kind !== 'config') throw new Error(`expected a config error, got ${error.kind}`);
   return error.message;
 }
 
@@ -132,16 +132,22 @@ test('duplicates, unknown hosts and bad labels are clear errors with the right k
     t.throws(() => addHost(loaded, { name: 'lab-a', address: 'x' }))?.message,
     'Host lab-a is already in c.yaml',
   );
-  t.is((t.throws(() => addHost(loaded, { name: 'lab-a', address: 'x' })) as RehomeError).exitCode, 2);
-  t.is((t.throws(() => removeHost(loaded, 'nosuch')) as RehomeError).exitCode, 8);
-  t.is((t.throws(() => parseLabels(['novalue'])) as RehomeError).exitCode, 2);
-  t.is((t.throws(() => parseLabels(['=v'])) as RehomeError).exitCode, 2);
-  t.is((t.throws(() => parseLabels(['a=1', 'a=2'])) as RehomeError).exitCode, 2);
-  t.deepEqual(parseLabels(['k=v=w', 'e=']), { k: 'v=w', e: '' });
-  t.is((t.throws(() => addHost(loaded, { name: 'bad name', address: 'x' })) as RehomeError).exitCode, 2);
   t.is(
-    (t.throws(() => addHost(loaded, { name: 'ok', address: '-oProxyCommand=x' })) as RehomeError).exitCode,
-    2,
+    (t.throws(() => addHost(loaded, { name: 'lab-a', address: 'x' })) as RehomeError).kind,
+    'invalid-input',
+  );
+  t.is((t.throws(() => removeHost(loaded, 'nosuch')) as RehomeError).kind, 'not-found');
+  t.is((t.throws(() => parseLabels(['novalue'])) as RehomeError).kind, 'invalid-input');
+  t.is((t.throws(() => parseLabels(['=v'])) as RehomeError).kind, 'invalid-input');
+  t.is((t.throws(() => parseLabels(['a=1', 'a=2'])) as RehomeError).kind, 'invalid-input');
+  t.deepEqual(parseLabels(['k=v=w', 'e=']), { k: 'v=w', e: '' });
+  t.is(
+    (t.throws(() => addHost(loaded, { name: 'bad name', address: 'x' })) as RehomeError).kind,
+    'invalid-input',
+  );
+  t.is(
+    (t.throws(() => addHost(loaded, { name: 'ok', address: '-oProxyCommand=x' })) as RehomeError).kind,
+    'invalid-input',
   );
   t.regex(
     t.throws(() => addHost(loaded, { name: 'x', address: 'x', imageDir: 'rel' }))?.message ?? '',

@@ -131,7 +131,7 @@ test('blocked VMs: refused and the host state put back, unless skip-blocked', as
   const refused = fakeEngine();
   const deps = { store, plan: async () => plan, confirm: async () => true };
   const error = await t.throwsAsync(drainHost({ ...deps, prepareAndArm: refused.prepareAndArm }, request));
-  t.is((error as Error & { exitCode: number }).exitCode, 10);
+  t.is((error as Error & { kind: string }).kind, 'blocked');
   t.regex(error?.message ?? '', /gpu: 1 passthrough device/);
   t.deepEqual(refused.calls, [], 'nothing prepared');
   t.is((await store.getHostState('src'))?.state, 'cordoned', 'cordoned as before');

@@ -82,7 +82,7 @@ function host(name: string, domains: DomainFacts[]): HostFactsReport {
 const failure: HostInventory = {
   name: 'down',
   ok: false,
-  error: { message: 'Cannot connect', kind: 'hostUnreachable', exitCode: 4, suggestions: ['check it'] },
+  error: { message: 'Cannot connect', kind: 'unreachable', hints: ['check it'] },
   elapsedMs: 3,
 };
 
@@ -178,7 +178,7 @@ test('the human tables show hosts, domains and the failed host with its reason',
     text,
     /^a\s+ok\s+Intel Skylake\s+8\s+16 GiB\/32 GiB\s+500 GiB\s+br0\s+default:virbr0,off\(inactive\)\s+9\.0\.0\s+7\.2\.22$/m,
   );
-  t.regex(text, /^down\s+error \(hostUnreachable\)\s+Cannot connect$/m);
+  t.regex(text, /^down\s+error \(unreachable\)\s+Cannot connect$/m);
   t.regex(text, /^a\s+web\s+running\s+2\s+2 GiB\s+custom qemu64\s+vda:local 10 GiB\/2 GiB used/m);
   t.regex(text, /^down: check it$/m);
 });
@@ -206,11 +206,10 @@ test('one host failing does not stop the others; callbacks fire for each', async
   const [k, l] = result.hosts;
   t.false(k?.ok);
   if (k && !k.ok) {
-    t.is(k.error.kind, 'hostKeyRejected');
-    t.is(k.error.exitCode, 5);
+    t.is(k.error.kind, 'host-key');
   }
   if (l && !l.ok) {
-    t.is(l.error.kind, 'unexpected');
-    t.true(l.error.suggestions.some((line) => line.includes('Is libvirtd running on l?')));
+    t.is(l.error.kind, 'internal');
+    t.true(l.error.hints.some((line) => line.includes('Is libvirtd running on l?')));
   } else t.fail('l should have failed');
 });

@@ -105,7 +105,7 @@ test('a changed key is refused with host and fingerprint, even with acceptUnknow
   t.true(error?.message.includes('lab-a'));
   t.true(error?.message.includes(fingerprintOf(presented.blob)));
   t.true(error?.message.includes(':3'), 'names the known_hosts line');
-  t.is(error?.exitCode, 5);
+  t.is(error?.kind, 'host-key');
   t.is(readFileSync(policy.userKnownHostsFiles[0] as string, 'utf8').split('\n').length, 4);
 });
 

@@ -1,7 +1,6 @@
 /** Pure parts of `rehome migrate` and `rehome drain`: --bandwidth, deadlines, the target when --to is absent. */
 import test from 'ava';
-import { RehomeError } from '../../src/cli/errors.js';
-import { ExitCode } from '../../src/cli/exit-codes.js';
+import { RehomeError } from '../../src/errors.js';
 import { targetFor } from '../../src/inventory/choose-target.js';
 import { withHostStates } from '../../src/inventory/fleet-facts.js';
 import type { PlacementInput } from '../../src/inventory/placement-facts.js';
@@ -28,7 +27,7 @@ test('--bandwidth: a bare number is MiB/s; K, M, G are KiB, MiB, GiB per second'
 test('--bandwidth: nonsense, zero and unknown units are usage errors', (t) => {
   for (const bad of ['', 'fast', '0', '0M', '-5', '5T', '5 M', 'M', '1e3']) {
     const error = t.throws(() => parseBandwidth(bad), { instanceOf: RehomeError }, bad);
-    t.is(error?.exitCode, ExitCode.usage);
+    t.is(error?.kind, 'invalid-input');
   }
 });
 
@@ -75,7 +74,7 @@ test('without --to: a VM that fits nowhere is `blocked` (exit 10), with each hos
     { host: 'b', state: 'draining', reason: null, since: '', updatedAt: '' },
   ]);
   const error = t.throws(() => targetFor(web, facts), { instanceOf: RehomeError });
-  t.is(error?.exitCode, ExitCode.blocked);
+  t.is(error?.kind, 'blocked');
   t.regex(error?.message ?? '', /web fits on no host: no target among 3 hosts/);
   t.regex(error?.message ?? '', /\n {2}src: not-source: this is the host the VM runs on/);
   t.regex(error?.message ?? '', /\n {2}b: host-state: host is draining/);

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { RehomeError } from '../../src/cli/errors.js';
+import { RehomeError } from '../../src/errors.js';
 import {
   checkDeadline,
   deadlineWindow,
@@ -40,7 +40,7 @@ test('zone-less and malformed deadlines are usage errors that say why', (t) => {
   ];
   for (const [input, why] of cases) {
     const error = t.throws(() => parseDeadline(input, now), { instanceOf: RehomeError }, input);
-    t.is(error?.exitCode, 2, input);
+    t.is(error?.kind, 'invalid-input', input);
     t.regex(error?.message ?? '', why, input);
   }
 });

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { RehomeError } from '../../src/cli/errors.js';
+import { RehomeError } from '../../src/errors.js';
 import { placeOne, planDrain, planPlacements } from '../../src/placement/plan.js';
 import type { Decision, HostFacts, PlacedDecision, Plan, VmFacts } from '../../src/placement/types.js';
 import { AMD, GB, GiB, host, vm } from './placement-fixtures.js';

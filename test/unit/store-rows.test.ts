@@ -1,6 +1,5 @@
 import test from 'ava';
-import { RehomeError } from '../../src/cli/errors.js';
-import { ExitCode } from '../../src/cli/exit-codes.js';
+import { RehomeError } from '../../src/errors.js';
 import { LockedError, PhaseConflictError } from '../../src/store/errors.js';
 import { type MigrationRow, migrationFromRow, patchToColumns } from '../../src/store/sqlite/rows.js';
 import { toIsoUtc } from '../../src/store/time.js';
@@ -79,8 +78,7 @@ test('LockedError names the holder and exits 7', (t) => {
     expiresAt: '2026-11-25T10:05:00.000Z',
   });
   t.true(err instanceof RehomeError);
-  t.is(err.exitCode, ExitCode.locked);
-  t.is(err.exitCode, 7);
+  t.is(err.kind, 'locked');
   t.regex(err.message, /pid 1234 on mgr-a since 2026-11-25T10:00:00.000Z \(watch\)/);
 });
 

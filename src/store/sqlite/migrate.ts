@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import { RehomeError } from '../../cli/errors.js';
+import { RehomeError } from '../../errors.js';
 import type { SchemaStep } from './schema.js';
 
 export interface MigrateResult {

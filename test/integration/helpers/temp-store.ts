@@ -2,11 +2,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** A fresh database path in a temp dir that is removed when the test ends. */
-export function tempDbPath(t: { teardown(fn: () => void): void }): string {
+type Teardown = { teardown(fn: () => void): void };
+
+/** A fresh temp dir that is removed when the test ends. */
+export function tempStoreDir(t: Teardown): string {
   const dir = mkdtempSync(join(tmpdir(), 'rehome-store-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return join(dir, 'rehome.db');
+  return dir;
+}
+
+/** A fresh database path in a temp dir that is removed when the test ends. */
+export function tempDbPath(t: Teardown): string {
+  return join(tempStoreDir(t), 'rehome.db');
 }
 
 /** better-sqlite3's SqliteError is not a native Error, so ava's t.throws refuses it; read it by hand. */

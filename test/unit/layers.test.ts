@@ -1,0 +1,26 @@
+import { spawnSync } from 'node:child_process';
+import test from 'ava';
+
+const DOMAIN_FOLDERS = [
+  'migration',
+  'drain',
+  'inventory',
+  'placement',
+  'sync',
+  'notify',
+  'store',
+  'libvirt',
+  'host',
+  'config',
+];
+
+test('no domain folder imports the CLI or the application layer', (t) => {
+  const grep = spawnSync(
+    'grep',
+    ['-rnE', String.raw`from '(\.\./)+(cli|app)/`, ...DOMAIN_FOLDERS.map((f) => `src/${f}`)],
+    {
+      encoding: 'utf8',
+    },
+  );
+  t.is(grep.status, 1, `grep found (or failed):\n${grep.stdout}${grep.stderr}`);
+});
