@@ -19,7 +19,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q
-  apt-get install -y -q "${missing[@]}"
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
 # vagrant only checks vagrant/Vagrantfile in the tests (`vagrant validate`); the real multi-host lab needs hardware.
