@@ -1,20 +1,20 @@
 import { createInterface } from 'node:readline/promises';
 import { Args, Flags } from '@oclif/core';
+import { enginePrepareAndArm } from '../src/app/drain-engine.js';
+import { formatDrainPlan } from '../src/app/format/drain-plan.js';
+import { formatDrainResult } from '../src/app/format/drain-result.js';
+import { withDrainProgress } from '../src/app/progress/drain.js';
+import { withInventoryProgress } from '../src/app/progress/inventory.js';
+import { openRuntime } from '../src/app/runtime.js';
 import { BaseCommand } from '../src/cli/base-command.js';
 import { ExitCode } from '../src/cli/exit-codes.js';
 import { progressMode } from '../src/cli/progress-lines.js';
 import { drainHost } from '../src/drain/drain.js';
-import { enginePrepareAndArm } from '../src/drain/engine.js';
-import { formatDrainResult } from '../src/drain/format-drain.js';
-import { formatDrainPlan } from '../src/drain/format-plan.js';
 import { makeDrainPlan, requireConfiguredHost } from '../src/drain/make-plan.js';
-import { withDrainProgress } from '../src/drain/progress.js';
 import type { DrainPlanReport, DrainResult } from '../src/drain/types.js';
 import { RehomeError } from '../src/errors.js';
-import { withInventoryProgress } from '../src/inventory/progress.js';
 import { BANDWIDTH_HELP, parseBandwidth } from '../src/migration/bandwidth.js';
 import { resolveDeadline } from '../src/migration/deadline.js';
-import { openRuntime } from '../src/migration/runtime.js';
 
 export type DrainCommandResult = DrainResult | { cancelled: true; plan: DrainPlanReport };
 

@@ -1,4 +1,6 @@
 import { Args, Flags } from '@oclif/core';
+import { formatInventory } from '../src/app/format/inventory.js';
+import { withInventoryProgress } from '../src/app/progress/inventory.js';
 import { BaseCommand } from '../src/cli/base-command.js';
 import { ExitCode } from '../src/cli/exit-codes.js';
 import { progressMode } from '../src/cli/progress-lines.js';
@@ -6,9 +8,7 @@ import { configPath, loadConfig } from '../src/config/config-file.js';
 import { sshOptionsFromConfig } from '../src/config/ssh-options.js';
 import { RehomeError } from '../src/errors.js';
 import { SshPool } from '../src/host/ssh-pool.js';
-import { formatInventory } from '../src/inventory/format.js';
 import { inventoryHosts } from '../src/inventory/inventory.js';
-import { withInventoryProgress } from '../src/inventory/progress.js';
 import type { Inventory } from '../src/inventory/types.js';
 import { HostConnections } from '../src/libvirt/host-connections.js';
 

@@ -1,12 +1,12 @@
 import { Args, Flags } from '@oclif/core';
+import { formatMigrateResult } from '../src/app/format/migration.js';
+import { withVmProgress } from '../src/app/progress/vm-progress.js';
+import { openRuntime } from '../src/app/runtime.js';
 import { BaseCommand } from '../src/cli/base-command.js';
 import { progressMode } from '../src/cli/progress-lines.js';
 import { chooseTarget } from '../src/inventory/choose-target.js';
 import { BANDWIDTH_HELP, parseBandwidth } from '../src/migration/bandwidth.js';
-import { withVmProgress } from '../src/migration/command-support.js';
-import { formatMigrateResult } from '../src/migration/format.js';
 import { type MigrateResult, migrate } from '../src/migration/migrate.js';
-import { openRuntime } from '../src/migration/runtime.js';
 
 export default class Migrate extends BaseCommand {
   static override summary =

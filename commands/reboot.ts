@@ -1,8 +1,8 @@
 import { Args, Flags } from '@oclif/core';
+import { stderrProgress } from '../src/app/progress/vm-progress.js';
+import { openRuntime } from '../src/app/runtime.js';
 import { BaseCommand } from '../src/cli/base-command.js';
-import { stderrProgress } from '../src/migration/command-support.js';
 import { type RebootNowResult, rebootNow } from '../src/migration/cutover.js';
-import { openRuntime } from '../src/migration/runtime.js';
 
 export default class Reboot extends BaseCommand {
   static override summary = 'Reboot an armed VM now: it comes back on its target host';

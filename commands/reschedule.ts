@@ -1,8 +1,8 @@
 import { Args, Flags } from '@oclif/core';
+import { stderrProgress } from '../src/app/progress/vm-progress.js';
+import { openRuntime } from '../src/app/runtime.js';
 import { BaseCommand } from '../src/cli/base-command.js';
-import { stderrProgress } from '../src/migration/command-support.js';
 import { type RescheduleResult, reschedule } from '../src/migration/reschedule.js';
-import { openRuntime } from '../src/migration/runtime.js';
 
 export default class Reschedule extends BaseCommand {
   static override summary = "Move an armed VM's deadline, within the operator's limit; the owner is told";

@@ -1,10 +1,10 @@
 import { Args, Flags } from '@oclif/core';
+import { formatDrainStatus } from '../src/app/format/drain-status.js';
+import { formatStatus } from '../src/app/format/migration.js';
+import { storePath } from '../src/app/runtime.js';
 import { BaseCommand } from '../src/cli/base-command.js';
-import { formatDrainStatus } from '../src/drain/format-status.js';
 import { type DrainStatus, drainStatus } from '../src/drain/status.js';
 import { RehomeError } from '../src/errors.js';
-import { formatStatus } from '../src/migration/format.js';
-import { storePath } from '../src/migration/runtime.js';
 import { type StatusResult, status } from '../src/migration/status.js';
 import { openSqliteStore } from '../src/store/sqlite/open.js';
 

@@ -1,8 +1,8 @@
 import { Flags } from '@oclif/core';
+import { stderrProgress } from '../src/app/progress/vm-progress.js';
+import { openRuntime } from '../src/app/runtime.js';
 import { BaseCommand } from '../src/cli/base-command.js';
-import { stderrProgress } from '../src/migration/command-support.js';
 import { type ServingOwnerLinks, serveOwnerLinks } from '../src/migration/owner-links.js';
-import { openRuntime } from '../src/migration/runtime.js';
 import { Watcher, type WatchSummary } from '../src/migration/watch.js';
 
 export default class Watch extends BaseCommand {

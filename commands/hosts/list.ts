@@ -1,6 +1,6 @@
+import { formatHostsTable } from '../../src/app/format/hosts.js';
 import { BaseCommand } from '../../src/cli/base-command.js';
 import { configPath, loadConfig } from '../../src/config/config-file.js';
-import { formatHostsTable } from '../../src/config/hosts-table.js';
 import type { HostConfig } from '../../src/config/schema.js';
 
 export interface HostsListResult {

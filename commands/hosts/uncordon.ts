@@ -1,9 +1,9 @@
 import { Args } from '@oclif/core';
+import { storePath } from '../../src/app/runtime.js';
 import { BaseCommand } from '../../src/cli/base-command.js';
 import { configPath, loadConfig } from '../../src/config/config-file.js';
 import { type CordonResult, uncordonHost } from '../../src/drain/cordon.js';
 import { requireConfiguredHost } from '../../src/drain/make-plan.js';
-import { storePath } from '../../src/migration/runtime.js';
 import { openSqliteStore } from '../../src/store/sqlite/open.js';
 
 export default class HostsUncordon extends BaseCommand {

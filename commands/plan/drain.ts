@@ -1,13 +1,13 @@
 import { Args, Flags } from '@oclif/core';
+import { formatDrainPlan } from '../../src/app/format/drain-plan.js';
+import { withInventoryProgress } from '../../src/app/progress/inventory.js';
+import { storePath } from '../../src/app/runtime.js';
 import { BaseCommand } from '../../src/cli/base-command.js';
 import { ExitCode } from '../../src/cli/exit-codes.js';
 import { progressMode } from '../../src/cli/progress-lines.js';
 import { configPath, loadConfig } from '../../src/config/config-file.js';
-import { formatDrainPlan } from '../../src/drain/format-plan.js';
 import { makeDrainPlan } from '../../src/drain/make-plan.js';
 import type { DrainPlanReport } from '../../src/drain/types.js';
-import { withInventoryProgress } from '../../src/inventory/progress.js';
-import { storePath } from '../../src/migration/runtime.js';
 import { openSqliteStore } from '../../src/store/sqlite/open.js';
 
 export default class PlanDrain extends BaseCommand {

@@ -1,12 +1,8 @@
 export { type CordonResult, cordonHost, uncordonHost } from './cordon.js';
 export { blockedError, type DrainDeps, type DrainRequest, drainHost } from './drain.js';
-export { enginePrepareAndArm } from './engine.js';
-export { formatDrainResult } from './format-drain.js';
-export { formatDrainPlan } from './format-plan.js';
 export { makeDrainPlan, requireConfiguredHost } from './make-plan.js';
 export { planHostDrain } from './plan.js';
 export { forEachLimited } from './pool.js';
-export { withDrainProgress } from './progress.js';
 export { MEASURED_LINK_MIB_PER_SEC } from './settings.js';
 export { type DrainStatus, type DrainVmStatus, drainStatus } from './status.js';
 export type * from './types.js';

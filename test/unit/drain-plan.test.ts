@@ -1,5 +1,5 @@
 import test from 'ava';
-import { formatDrainPlan } from '../../src/drain/format-plan.js';
+import { formatDrainPlan } from '../../src/app/format/drain-plan.js';
 import { planHostDrain } from '../../src/drain/plan.js';
 import { drainSettings, linkSpeed } from '../../src/drain/settings.js';
 import { compareGuestCpus, customCpuXml } from '../../src/inventory/cpu-compare.js';

@@ -1,7 +1,7 @@
-import { table } from '../cli/table.js';
-import { formatBytes, formatKiB } from '../placement/units.js';
-import { formatDuration } from './table.js';
-import type { DrainPlanEntry, DrainPlanReport } from './types.js';
+import { table } from '../../cli/table.js';
+import type { DrainPlanEntry, DrainPlanReport } from '../../drain/types.js';
+import { formatBytes, formatKiB } from '../../placement/units.js';
+import { formatDuration } from './duration.js';
 
 const SPEED_SOURCE = {
   flag: 'from --link-speed',

@@ -1,7 +1,7 @@
-import { formatBytes } from '../placement/units.js';
-import type { MigrateResult } from './migrate.js';
-import type { StatusResult } from './status.js';
-import type { ProgressEvent } from './types.js';
+import type { MigrateResult } from '../../migration/migrate.js';
+import type { StatusResult } from '../../migration/status.js';
+import type { ProgressEvent } from '../../migration/types.js';
+import { formatBytes } from '../../placement/units.js';
 
 /** One progress line for stderr: ISO time, VM, step, what happened. */
 export function formatProgress(event: ProgressEvent, now = new Date()): string {

@@ -1,5 +1,5 @@
-import { table } from '../cli/table.js';
-import type { HostConfig } from './schema.js';
+import { table } from '../../cli/table.js';
+import type { HostConfig } from '../../config/schema.js';
 
 /** Plain aligned columns for `rehome hosts list` (no colour, so it pipes and diffs well). */
 export function formatHostsTable(hosts: readonly HostConfig[]): string {
