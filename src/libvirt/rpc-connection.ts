@@ -17,7 +17,7 @@ export const KeepaliveProcedure = { ping: 1, pong: 2 } as const;
 export interface KeepaliveOptions {
   /** Send a PING after this much silence from the server. */
   intervalMs: number;
-  /** Fail the connection after `intervalMs * count` of silence. */
+  /** Fail the connection when this many PINGs in a row went unanswered (and so at least `intervalMs * count` of silence). */
   count: number;
 }
 
@@ -177,13 +177,19 @@ export class RpcConnection {
   }
 
   private startKeepalive({ intervalMs, count }: KeepaliveOptions): void {
+    // Counted in unanswered PINGs, not in elapsed time alone: a busy event loop that fires this timer late must not
+    // declare a healthy server dead before it was asked even once.
+    let unansweredPings = 0;
     this.keepaliveTimer = setInterval(() => {
       const silentMs = Date.now() - this.lastReceivedAt;
-      if (silentMs >= intervalMs * count) {
+      if (silentMs < intervalMs) {
+        unansweredPings = 0;
+      } else if (unansweredPings >= count && silentMs >= intervalMs * count) {
         this.fail(new KeepaliveTimeoutError(silentMs));
         this.stream.destroy();
-      } else if (silentMs >= intervalMs) {
+      } else {
         this.sendKeepalive(KeepaliveProcedure.ping);
+        unansweredPings++;
       }
     }, intervalMs);
     this.keepaliveTimer.unref();

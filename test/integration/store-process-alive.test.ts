@@ -14,10 +14,11 @@ test('this process is alive; an exited and reaped child is not', async (t) => {
 });
 
 test('a zombie (exited, not yet reaped) counts as dead', async (t) => {
-  // The shell backgrounds `sleep 0`, reports its pid, then becomes `sleep 30`, which never reaps it.
-  const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 30'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  // The parent forks a child that exits at once, reports its pid and sleeps without ever waiting for it. (A shell
+  // that backgrounds a job before `exec sleep` may reap it itself when it is slow to reach the exec.)
+  const forkAndNeverReap =
+    'import os, time\npid = os.fork()\nif pid == 0:\n    os._exit(0)\nprint(pid, flush=True)\ntime.sleep(30)';
+  const parent = spawn('python3', ['-c', forkAndNeverReap], { stdio: ['ignore', 'pipe', 'inherit'] });
   t.teardown(() => {
     if (parent.exitCode === null) process.kill(parent.pid as number, 'SIGKILL');
   });

@@ -171,6 +171,9 @@ test('a keepalive PING is answered with a PONG', async (t) => {
 test('client keepalive pings a silent server, then fails the connection and its calls', async (t) => {
   const stream = new FakeLibvirtStream();
   const connection = new RpcConnection(stream, { keepalive: { intervalMs: 20, count: 3 } });
+  // The keepalive timer is unref'd, as it must be in the CLI: hold the test process open until the verdict.
+  const holdOpen = setInterval(() => {}, 1000);
+  t.teardown(() => clearInterval(holdOpen));
   const closed = new Promise<Error | null>((resolve) => connection.onClose(resolve));
   const call = connection.call(REMOTE_PROGRAM, RemoteProcedure.connectGetHostname);
   await t.throwsAsync(call, { instanceOf: KeepaliveTimeoutError });
@@ -214,4 +217,29 @@ test('a corrupt length word fails the connection', async (t) => {
   const call = connection.call(REMOTE_PROGRAM, RemoteProcedure.connectGetHostname);
   stream.serverSends(Buffer.from([0, 0, 0, 5, 0, 0, 0, 0]));
   await t.throwsAsync(call, { instanceOf: ConnectionClosedError, message: /protocol error/ });
+});
+
+test('a keepalive timer that fires late (a busy event loop) pings before it gives up', async (t) => {
+  const stream = new FakeLibvirtStream();
+  const connection = new RpcConnection(stream, { keepalive: { intervalMs: 20, count: 3 } });
+  const busyUntil = Date.now() + 150;
+  while (Date.now() < busyUntil) {
+    // The event loop is held past intervalMs * count, as a long synchronous computation would hold it.
+  }
+  const [ping] = await stream.sentPackets(1);
+  t.is(ping?.header.procedure, KeepaliveProcedure.ping);
+  t.false(connection.closed, 'not declared dead before a single ping was sent');
+  stream.serverSends(
+    encodePacket({
+      program: KEEPALIVE_PROGRAM,
+      version: 1,
+      procedure: KeepaliveProcedure.pong,
+      type: MessageType.message,
+      serial: 0,
+      status: 0,
+    }),
+  );
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  t.false(connection.closed);
+  connection.close();
 });
