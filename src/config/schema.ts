@@ -106,6 +106,20 @@ export const linksSchema = z.strictObject({
   secret: z.string().min(32, 'must be at least 32 characters').optional(),
 });
 
+/** The `migration:` section: the engine's timings and paths. Every key has a default. */
+export const migrationSchema = z.strictObject({
+  /** A pause that lands later than this after the reboot event is undone: the guest boots in place. */
+  pauseBoundMs: z.number().int().positive().default(1000),
+  /** How long a graceful (ACPI) reboot may take before `--force` or a deadline pauses the guest as it stands. */
+  gracefulRebootTimeoutMs: z.number().int().positive().default(120_000),
+  /** How long the converge step waits for the last dirty blocks while the guest is paused. */
+  convergeTimeoutMs: z.number().int().positive().default(300_000),
+  /** Source disks are kept this long after a move, then reconcile removes them. */
+  retentionHours: z.number().nonnegative().default(168),
+  /** Pid files of exports on the target. */
+  runDir: absolutePath.default('/run/rehome'),
+});
+
 function isKnownTimeZone(zone: string): boolean {
   try {
     new Intl.DateTimeFormat('en', { timeZone: zone });
@@ -149,6 +163,7 @@ export const configSchema = z
     notify: notifySchema.optional(),
     owners: ownersSchema.optional(),
     links: linksSchema.optional(),
+    migration: z.preprocess((value) => value ?? {}, migrationSchema),
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>();
@@ -187,3 +202,4 @@ export type NotifyConfig = z.infer<typeof notifySchema>;
 export type OwnersConfig = z.infer<typeof ownersSchema>;
 export type OwnerMapping = OwnersConfig[number];
 export type LinksConfig = z.infer<typeof linksSchema>;
+export type MigrationConfig = z.infer<typeof migrationSchema>;

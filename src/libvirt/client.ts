@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import { DomainEventId, DomainMetadataType } from './protocol/constants.js';
+import { ConnectOpenFlags, DomainEventId, DomainMetadataType } from './protocol/constants.js';
 import { decodeEvent, type LibvirtEvent } from './protocol/events.js';
 import * as m from './protocol/messages.js';
 import { QEMU_PROGRAM, QemuProcedure, REMOTE_PROGRAM, RemoteProcedure } from './protocol/procedures.js';
@@ -70,7 +70,7 @@ export class LibvirtClient {
     const client = new LibvirtClient(new RpcConnection(stream, { keepalive: options.keepalive }));
     try {
       await client.authList();
-      await client.connectOpen(options.uri ?? 'qemu:///system', 0);
+      await client.connectOpen(options.uri ?? 'qemu:///system', ConnectOpenFlags.none);
     } catch (error) {
       client.connection.close();
       throw error;

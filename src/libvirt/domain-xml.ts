@@ -3,7 +3,8 @@ import { RehomeError } from '../errors.js';
 import { attr, child, childElements, insertAfter, removeElement, text } from './domain-xml/dom.js';
 import { serializeLibvirtXml } from './domain-xml/serialize.js';
 
-export const REHOME_XMLNS = 'https://rehome.dev/xmlns/1';
+/** The namespace of rehome's element in a domain's `<metadata>` (the owner), wherever it is written or read. */
+export const REHOME_METADATA_NS = 'https://rehome.dev/xmlns/1';
 
 export interface DiskSource {
   file?: string;
@@ -233,8 +234,8 @@ export class DomainXml {
       insertAfter(anchor, metadata);
       metadata.appendChild(this.document.createTextNode(`\n${indentOf(anchor)}`));
     }
-    const element = this.document.createElementNS(REHOME_XMLNS, 'rehome:owner');
-    element.setAttribute('xmlns:rehome', REHOME_XMLNS);
+    const element = this.document.createElementNS(REHOME_METADATA_NS, 'rehome:owner');
+    element.setAttribute('xmlns:rehome', REHOME_METADATA_NS);
     element.appendChild(this.document.createTextNode(owner));
     const indent = `\n${indentOf(metadata)}  `;
     metadata.insertBefore(this.document.createTextNode(indent), metadata.firstChild);
@@ -360,7 +361,7 @@ export class DomainXml {
   private ownerElement(): Element | undefined {
     const metadata = child(this.root, 'metadata');
     return childElements(metadata).find(
-      (element) => element.namespaceURI === REHOME_XMLNS && element.localName === 'owner',
+      (element) => element.namespaceURI === REHOME_METADATA_NS && element.localName === 'owner',
     );
   }
 }

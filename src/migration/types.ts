@@ -1,5 +1,7 @@
 import type { LibvirtClient } from '../libvirt/client.js';
-import type { DiskJob, JobDetails } from '../store/types.js';
+import type { NoticeKind } from '../notify/index.js';
+import type { TargetChoice } from '../placement/types.js';
+import type { DiskJob, JobDetails, MigrationRecord } from '../store/types.js';
 import type { RemoteShell } from '../sync/remote.js';
 import type { MirrorMode, NbdExport } from '../sync/types.js';
 
@@ -52,8 +54,19 @@ export interface HostsPort {
 }
 
 /** A target picked for a VM that runs on `source` (placement over a fresh inventory), with placement's reason. */
-export type ChooseTarget = (vm: {
-  name: string;
-  uuid: string;
-  source: string;
-}) => Promise<{ target: string; reason: string; warnings: string[] }>;
+export type ChooseTarget = (vm: { name: string; uuid: string; source: string }) => Promise<TargetChoice>;
+
+export interface NoticeExtra {
+  /** For `failed` and `rolled-back`. */
+  error?: string;
+  /** A `scheduled` notice sent again because the deadline moved. */
+  rescheduled?: boolean;
+  /** For `reminder`: the key from dueNotices (one notice per reminder and deadline). */
+  reminderKey?: string;
+}
+
+/** What the engine calls; the MigrationContext carries one when notices are configured. */
+export interface NoticesPort {
+  /** Sends in the background and returns at once: a mailbox never delays or fails a migration. */
+  send(record: MigrationRecord, kind: NoticeKind, extra?: NoticeExtra): void;
+}

@@ -1,8 +1,8 @@
 import { DOMParser, type Element, XMLSerializer } from '@xmldom/xmldom';
+import { REHOME_METADATA_NS } from '../libvirt/domain-xml.js';
 import type { OwnerMetadata } from './owner.js';
 
-/** The namespace of rehome's domain metadata; the same value as REHOME_XMLNS in src/libvirt/domain-xml.ts. */
-export const REHOME_METADATA_NS = 'https://rehome.dev/xmlns/1';
+export { REHOME_METADATA_NS };
 /** The prefix libvirt writes for it (virDomainSetMetadata's `key`). */
 export const REHOME_METADATA_KEY = 'rehome';
 

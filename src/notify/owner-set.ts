@@ -1,4 +1,7 @@
 import { RehomeError } from '../errors.js';
+import { LibvirtErrorCode } from '../libvirt/errors.js';
+import { DomainAffect, DomainXmlFlags } from '../libvirt/protocol/constants.js';
+import type { DomainRef } from '../libvirt/protocol/types.js';
 import type { OwnerMetadata } from './owner.js';
 import {
   formatOwnerElement,
@@ -8,32 +11,18 @@ import {
 } from './owner-metadata.js';
 import { canonicalTimeZone } from './time.js';
 
-/** The domain handle as the libvirt client gives it; `id` is -1 when the domain is not running. */
-export interface DomainHandle {
-  name: string;
-  uuid: string;
-  id: number;
-}
-
 /** What setting an owner needs of a libvirt connection (LibvirtClient has these). */
 export interface MetadataConnection {
-  lookupDomainByName(name: string): Promise<DomainHandle>;
+  lookupDomainByName(name: string): Promise<DomainRef>;
   setMetadataElement(
-    domain: DomainHandle,
+    domain: DomainRef,
     metadata: string | null,
     key: string,
     uri: string,
     flags?: number,
   ): Promise<void>;
-  getDomainXml(domain: DomainHandle, flags?: number): Promise<string>;
+  getDomainXml(domain: DomainRef, flags?: number): Promise<string>;
 }
-
-// VIR_DOMAIN_AFFECT_LIVE, VIR_DOMAIN_AFFECT_CONFIG; VIR_DOMAIN_XML_INACTIVE.
-const AFFECT_LIVE = 1;
-const AFFECT_CONFIG = 2;
-const XML_INACTIVE = 2;
-// VIR_ERR_NO_DOMAIN
-const NO_DOMAIN = 42;
 
 export interface SetOwnerInput {
   vm: string;
@@ -73,7 +62,7 @@ export async function setVmOwner(input: SetOwnerInput): Promise<SetOwnerResult> 
   const { host, connection, domain, unreachable } = await findVm(input);
   const owner: OwnerMetadata = timeZone ? { address, timeZone } : { address };
   const running = domain.id !== -1;
-  const flags = AFFECT_CONFIG | (running ? AFFECT_LIVE : 0);
+  const flags = running ? DomainAffect.config | DomainAffect.live : DomainAffect.config;
   await connection.setMetadataElement(
     domain,
     formatOwnerElement(owner),
@@ -82,7 +71,7 @@ export async function setVmOwner(input: SetOwnerInput): Promise<SetOwnerResult> 
     flags,
   );
   // Read it back from the persistent definition: what the next define or migration will carry.
-  const written = readOwnerMetadata(await connection.getDomainXml(domain, XML_INACTIVE));
+  const written = readOwnerMetadata(await connection.getDomainXml(domain, DomainXmlFlags.inactive));
   if (written?.address !== address) {
     throw new RehomeError(
       `libvirt accepted the owner of ${domain.name} on ${host}, but its definition does not show it`,
@@ -103,7 +92,7 @@ async function findVm(input: SetOwnerInput) {
   const hosts = input.host ? [input.host] : input.hosts;
   if (hosts.length === 0)
     throw new RehomeError('No hosts are configured', 'config', [], { subject: { code: 'no-hosts' } });
-  const found: { host: string; connection: MetadataConnection; domain: DomainHandle }[] = [];
+  const found: { host: string; connection: MetadataConnection; domain: DomainRef }[] = [];
   const unreachable: { host: string; error: string }[] = [];
   await Promise.all(
     hosts.map(async (host) => {
@@ -118,7 +107,7 @@ async function findVm(input: SetOwnerInput) {
       try {
         found.push({ host, connection, domain: await connection.lookupDomainByName(input.vm) });
       } catch (error) {
-        if ((error as { code?: number }).code !== NO_DOMAIN) throw error;
+        if ((error as { code?: number }).code !== LibvirtErrorCode.noDomain) throw error;
       }
     }),
   );

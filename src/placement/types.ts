@@ -185,11 +185,15 @@ interface DecisionBase {
   explain?: CandidateExplain[];
 }
 
-export interface PlacedDecision extends DecisionBase {
-  status: 'placed';
+/** A target for one VM, with placement's reason and the chosen host's warnings (e.g. a host-model CPU that changes). */
+export interface TargetChoice {
   target: string;
   reason: string;
   warnings: string[];
+}
+
+export interface PlacedDecision extends DecisionBase, TargetChoice {
+  status: 'placed';
   score: Score;
 }
 

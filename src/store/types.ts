@@ -1,15 +1,5 @@
 import type { Phase } from './phases.js';
 
-/** Where the target serves the migration's image over NBD. */
-export interface ExportDetails {
-  imagePath: string;
-  nbdHost: string;
-  nbdPort: number;
-  exportName: string;
-  /** PID of qemu-nbd on the target, for observing whether the export is alive. */
-  pid: number | null;
-}
-
 /** One disk the block copy moves. */
 export interface DiskJob {
   /** Guest device, e.g. `vda`. */
@@ -17,10 +7,14 @@ export interface DiskJob {
   sourcePath: string;
   targetPath: string;
   format: string;
-  virtualSize: number;
+  /** 0 until the prepare step reads it from the source image. */
+  virtualSizeBytes: number;
 }
 
-/** Block-job details; free-form beyond the disks so the engine can journal what it needs. */
+/**
+ * Block-job details; free-form beyond the disks so the engine can journal what it needs (the NBD exports among it:
+ * see MigrationJob in src/migration/types.ts).
+ */
 export interface JobDetails {
   disks?: DiskJob[];
   [key: string]: unknown;
@@ -35,7 +29,6 @@ export interface MigrationRecord {
   phase: Phase;
   /** ISO-8601 UTC. */
   deadline: string | null;
-  export: ExportDetails | null;
   job: JobDetails;
   /** Who to tell about the move (the VM's owner). */
   owner: string | null;
@@ -60,7 +53,6 @@ export interface NewMigration {
 export interface MigrationPatch {
   targetHost?: string;
   deadline?: string | null;
-  export?: ExportDetails | null;
   job?: JobDetails;
   owner?: string | null;
   lastError?: string | null;
@@ -241,8 +233,8 @@ export interface DrainVmPatch {
 }
 
 /**
- * rehome's state. SQLite by default; a PostgreSQL backend implements the same interface. Methods are async so that a
- * networked backend fits, even though SQLite answers synchronously.
+ * rehome's state, kept in SQLite (src/store/sqlite). Methods are async so that a networked backend could implement
+ * the same interface, even though SQLite answers synchronously.
  */
 export interface Store {
   /** Throws ActiveMigrationError if the VM already has an active migration. Audited as `created`. */

@@ -1,7 +1,7 @@
 import { RehomeError } from '../errors.js';
 import type { LibvirtClient } from '../libvirt/client.js';
 import { blockCopyParams } from '../libvirt/client.js';
-import { BlockCopyFlags, DomainState } from '../libvirt/protocol/constants.js';
+import { BlockCopyFlags, BlockJobAbortFlags, DomainState } from '../libvirt/protocol/constants.js';
 import type { DomainRef } from '../libvirt/protocol/types.js';
 import type { MirrorMode, MirrorProgress, NbdExport } from './types.js';
 
@@ -95,11 +95,11 @@ export async function endMirrorWithoutPivot(
       'migration-failed',
     );
   }
-  await client.blockJobAbort(domain, disk, 0);
+  await client.blockJobAbort(domain, disk, BlockJobAbortFlags.none);
 }
 
 /** Cancels a copy whatever its state (rollback and cancel: the target copy is discarded). Idempotent. */
 export async function abandonMirror(client: BlockJobClient, domain: DomainRef, disk: string): Promise<void> {
   const info = await client.getBlockJobInfo(domain, disk);
-  if (info) await client.blockJobAbort(domain, disk, 0);
+  if (info) await client.blockJobAbort(domain, disk, BlockJobAbortFlags.none);
 }

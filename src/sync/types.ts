@@ -16,20 +16,18 @@ export interface NbdExport {
   /** The image on the target that receives the copy, and becomes the domain's disk there. */
   imagePath: string;
   format: 'qcow2';
+  /** The guest disk's virtual size: the size of the image on the target. */
   virtualSizeBytes: number;
   /** qemu-nbd's pid on the target, and its pid file (both used to observe and to close the export). */
   pid: number;
   pidFile: string;
 }
 
-export interface CreateExportSpec {
-  host: string;
-  disk: string;
+/** What createExport needs; the NbdExport it returns adds the address, port and qemu-nbd's pid. */
+export interface CreateExportSpec
+  extends Pick<NbdExport, 'host' | 'disk' | 'imagePath' | 'virtualSizeBytes' | 'exportName'> {
   /** Bind address on the target: the target's address that sources use. */
   bindAddress: string;
-  imagePath: string;
-  virtualSizeBytes: number;
-  exportName: string;
   /** Directory on the target with ca-cert.pem, server-cert.pem, server-key.pem (the fleet certificates). */
   certDir: string;
   /** Where pid files go on the target. */
@@ -41,9 +39,10 @@ export interface CreateExportSpec {
 /** One local disk's mirror, as seen by libvirt on the source. */
 export interface MirrorProgress {
   disk: string;
-  /** Bytes copied so far and total; libvirt's block job cur/end. `null` when the disk has no job. */
+  /** Bytes copied so far and total (libvirt's block job cur/end); both 0 when the disk has no job. */
   cur: number;
   end: number;
+  /** The disk has a block job. */
   present: boolean;
   /** cur == end and end > 0: nothing dirty at the moment of the reading. */
   converged: boolean;

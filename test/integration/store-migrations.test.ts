@@ -27,13 +27,18 @@ test('create, get by id and by VM, with fields as given', async (t) => {
     owner: 'ann@example.org',
     job: {
       disks: [
-        { target: 'vda', sourcePath: '/a.qcow2', targetPath: '/b.qcow2', format: 'qcow2', virtualSize: 1 },
+        {
+          target: 'vda',
+          sourcePath: '/a.qcow2',
+          targetPath: '/b.qcow2',
+          format: 'qcow2',
+          virtualSizeBytes: 1,
+        },
       ],
     },
   });
   t.is(created.phase, 'planned');
   t.is(created.deadline, '2026-12-01T11:00:00.000Z');
-  t.is(created.export, null);
   t.deepEqual(await store.getMigration(created.id), created);
   t.deepEqual(await store.getActiveMigration('uuid-web1'), created);
   t.is(await store.getMigration('nope'), undefined);
@@ -109,23 +114,19 @@ test('illegal moves and unknown ids are refused', async (t) => {
 test('phase updates carry a patch and journal the move; details update under the same check', async (t) => {
   const { store } = openTemp(t);
   const m = await store.createMigration(web1);
-  const exp = {
-    imagePath: '/img/web1.qcow2',
-    nbdHost: '10.9.0.2',
-    nbdPort: 10809,
-    exportName: 'web1',
-    pid: 99,
-  };
-  await store.updatePhase(m.id, 'planned', 'preparing', { export: exp });
-  const withPid = await store.updateDetails(m.id, 'preparing', { export: { ...exp, pid: 100 } });
-  t.is(withPid.export?.pid, 100);
+  const job = { exports: [{ disk: 'vda', exportName: 'web1', pid: 99 }] };
+  await store.updatePhase(m.id, 'planned', 'preparing', { job });
+  const withPid = await store.updateDetails(m.id, 'preparing', {
+    job: { exports: [{ disk: 'vda', exportName: 'web1', pid: 100 }] },
+  });
+  t.deepEqual(withPid.job.exports, [{ disk: 'vda', exportName: 'web1', pid: 100 }]);
   await t.throwsAsync(store.updateDetails(m.id, 'armed', { lastError: 'x' }), {
     instanceOf: PhaseConflictError,
   });
 
   const failed = await store.updatePhase(m.id, 'preparing', 'failed', { lastError: 'qemu-nbd died' });
   t.is(failed.lastError, 'qemu-nbd died');
-  t.deepEqual(failed.export, { ...exp, pid: 100 });
+  t.deepEqual(failed.job, withPid.job);
   const last = (await store.listAudit({ migrationId: m.id, limit: 1 }))[0];
   t.deepEqual(
     [last?.step, last?.outcome, last?.detail],

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { readGuestSignalChannel } from '../../src/migration/guest-signal.js';
+import { readGuestSignalChannel } from '../../src/migration/services/guest-signal.js';
 
 const domain = (devices: string) =>
   `<domain type='qemu'><name>web-1</name><devices>${devices}</devices></domain>`;

@@ -4,8 +4,8 @@ import { RehomeError } from '../../src/errors.js';
 import { targetFor } from '../../src/inventory/choose-target.js';
 import { withHostStates } from '../../src/inventory/fleet-facts.js';
 import type { PlacementInput } from '../../src/inventory/placement-facts.js';
-import { parseBandwidth } from '../../src/migration/bandwidth.js';
-import { resolveDeadline } from '../../src/migration/deadline.js';
+import { parseBandwidth } from '../../src/migration/services/bandwidth.js';
+import { resolveDeadline } from '../../src/migration/services/deadline.js';
 import { defaultDeadline } from '../../src/notify/deadline.js';
 import { GiB, host, vm } from './placement-fixtures.js';
 

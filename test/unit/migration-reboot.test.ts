@@ -1,5 +1,5 @@
 import test from 'ava';
-import { judgePause, RebootDebouncer } from '../../src/migration/reboot-trigger.js';
+import { judgePause, RebootDebouncer } from '../../src/migration/services/reboot-trigger.js';
 
 test('three reboot events within 75 ms start one cutover', (t) => {
   const debouncer = new RebootDebouncer(2000);

@@ -1,5 +1,9 @@
 import test from 'ava';
-import { decideRecovery, type RecoveryAction, type RecoveryInput } from '../../src/migration/recovery.js';
+import {
+  decideRecovery,
+  type RecoveryAction,
+  type RecoveryInput,
+} from '../../src/migration/services/recovery.js';
 
 const base: RecoveryInput = {
   phase: 'cutover',

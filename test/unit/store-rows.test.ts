@@ -12,37 +12,25 @@ const row: MigrationRow = {
   target_host: 'b',
   phase: 'armed',
   deadline: null,
-  export_image_path: '/var/lib/libvirt/images/web1.qcow2',
-  export_nbd_host: '10.0.0.2',
-  export_nbd_port: 10809,
-  export_name: 'web1-vda',
-  export_pid: 77,
-  job: '{"disks":[{"target":"vda"}]}',
+  job: '{"disks":[{"target":"vda","virtualSizeBytes":1024}]}',
   owner: 'ann@example.org',
   created_at: '2026-11-25T10:00:00.000Z',
   updated_at: '2026-11-25T10:00:00.000Z',
   last_error: null,
 };
 
-test('a row maps to a record with its export and job', (t) => {
+test('a row maps to a record with its job', (t) => {
   const record = migrationFromRow(row);
   t.is(record.phase, 'armed');
-  t.deepEqual(record.export, {
-    imagePath: '/var/lib/libvirt/images/web1.qcow2',
-    nbdHost: '10.0.0.2',
-    nbdPort: 10809,
-    exportName: 'web1-vda',
-    pid: 77,
-  });
-  t.deepEqual(record.job, { disks: [{ target: 'vda' }] });
+  t.deepEqual(record.job, { disks: [{ target: 'vda', virtualSizeBytes: 1024 }] });
 });
 
-test('a row without export columns has no export', (t) => {
-  t.is(
-    migrationFromRow({ ...row, export_image_path: null, export_nbd_host: null, export_nbd_port: null })
-      .export,
-    null,
-  );
+test('a disk size written under its old name virtualSize reads as virtualSizeBytes', (t) => {
+  const old = migrationFromRow({
+    ...row,
+    job: '{"disks":[{"target":"vda","virtualSize":2048}],"mode":"background"}',
+  });
+  t.deepEqual(old.job, { disks: [{ target: 'vda', virtualSizeBytes: 2048 }], mode: 'background' });
 });
 
 test('an unknown phase in the database is refused, not passed on', (t) => {
@@ -51,15 +39,8 @@ test('an unknown phase in the database is refused, not passed on', (t) => {
   });
 });
 
-test('a patch sets only the fields it names; a null export clears all export columns', (t) => {
+test('a patch sets only the fields it names', (t) => {
   t.deepEqual(patchToColumns({ lastError: 'boom' }), { last_error: 'boom' });
-  t.deepEqual(patchToColumns({ export: null }), {
-    export_image_path: null,
-    export_nbd_host: null,
-    export_nbd_port: null,
-    export_name: null,
-    export_pid: null,
-  });
   t.deepEqual(patchToColumns({ job: { disks: [] } }), { job: '{"disks":[]}' });
 });
 

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { interfaceWithLink, tapsLeft } from '../../src/migration/nic-xml.js';
+import { interfaceWithLink, tapsLeft } from '../../src/migration/steps/nic-xml.js';
 import { nbdDestinationXml } from '../../src/sync/block-copy.js';
 import { isOurQemuNbd, parseListeningPorts, pickFreePort, qemuNbdArgv } from '../../src/sync/nbd-export.js';
 

@@ -23,7 +23,11 @@ export const ListAllDomainsFlags = {
   other: 128,
 } as const;
 
-export const DomainXmlFlags = { secure: 1, inactive: 2, updateCpu: 4, migratable: 8 } as const;
+/** VIR_CONNECT_*: `none` opens read-write. */
+export const ConnectOpenFlags = { none: 0, readonly: 1, noAliases: 2 } as const;
+
+/** VIR_DOMAIN_XML_*: `none` gives the live definition of a running domain (the persistent one of a stopped domain). */
+export const DomainXmlFlags = { none: 0, secure: 1, inactive: 2, updateCpu: 4, migratable: 8 } as const;
 
 /** VIR_DOMAIN_METADATA_*: the <description>, the <title>, or one namespaced element in <metadata>. */
 export const DomainMetadataType = { description: 0, title: 1, element: 2 } as const;
@@ -41,7 +45,9 @@ export const ShutdownMode = {
   paravirt: 16,
 } as const;
 
+/** VIR_DOMAIN_UNDEFINE_*: `none` refuses to undefine a domain that has NVRAM, a managed save or snapshots. */
 export const UndefineFlags = {
+  none: 0,
   managedSave: 1,
   snapshotsMetadata: 2,
   nvram: 4,
@@ -52,7 +58,8 @@ export const UndefineFlags = {
 export const DestroyFlags = { default: 0, graceful: 1 } as const;
 
 export const BlockCopyFlags = { shallow: 1, reuseExt: 2, transientJob: 4, synchronousWrites: 8 } as const;
-export const BlockJobAbortFlags = { async: 1, pivot: 2 } as const;
+/** VIR_DOMAIN_BLOCK_JOB_ABORT_*: `none` ends the job and waits, leaving the domain on its own disk (no pivot). */
+export const BlockJobAbortFlags = { none: 0, async: 1, pivot: 2 } as const;
 export const BlockJobType = { unknown: 0, pull: 1, copy: 2, commit: 3, activeCommit: 4, backup: 5 } as const;
 export const BlockJobStatus = { completed: 0, failed: 1, canceled: 2, ready: 3 } as const;
 
@@ -99,6 +106,8 @@ export const NetworkUpdateSection = {
   dnsSrv: 12,
 } as const;
 export const NetworkUpdateFlags = { current: 0, live: 1, config: 2 } as const;
+/** VIR_NETWORK_XML_*: `none` gives the running network's definition, `inactive` the persistent one. */
+export const NetworkXmlFlags = { none: 0, inactive: 1 } as const;
 
 /** virCPUCompareResult */
 export const CpuCompareResult = { error: -1, incompatible: 0, identical: 1, superset: 2 } as const;

@@ -2,7 +2,8 @@ import type { Database } from 'better-sqlite3';
 import { RehomeError } from '../../errors.js';
 import type { SchemaStep } from './schema.js';
 
-export interface MigrateResult {
+/** The schema versions before and after migrateSchema. */
+export interface SchemaUpgradeResult {
   from: number;
   to: number;
 }
@@ -22,7 +23,11 @@ export function schemaVersion(db: Database): number {
  * Brings the database up to the last step. Each step runs in its own write transaction and re-reads the version
  * inside it, so two processes opening an old database at once apply each step exactly once.
  */
-export function migrateSchema(db: Database, steps: readonly SchemaStep[], now: () => Date): MigrateResult {
+export function migrateSchema(
+  db: Database,
+  steps: readonly SchemaStep[],
+  now: () => Date,
+): SchemaUpgradeResult {
   const latest = steps.at(-1)?.version ?? 0;
   db.exec(
     'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)',

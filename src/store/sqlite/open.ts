@@ -5,7 +5,7 @@ import { isPidAlive } from '../process-alive.js';
 import type { Store } from '../types.js';
 import type { SqliteContext } from './context.js';
 import { enforceFileModes, prepareDbFile } from './file-mode.js';
-import { type MigrateResult, migrateSchema } from './migrate.js';
+import { migrateSchema, type SchemaUpgradeResult } from './migrate.js';
 import { type SchemaStep, SQLITE_SCHEMA } from './schema.js';
 import { SqliteStore } from './sqlite-store.js';
 
@@ -29,7 +29,7 @@ export interface SqliteStoreOptions {
 
 export interface OpenedSqliteStore extends Store {
   readonly path: string;
-  readonly schema: MigrateResult;
+  readonly schema: SchemaUpgradeResult;
   /** Files whose mode was looser than 0600 at open and were fixed. */
   readonly fixedModes: readonly string[];
 }

@@ -4,7 +4,7 @@ import type {
   AuditOutcome,
   DeliveryRecord,
   DeliveryStatus,
-  ExportDetails,
+  DiskJob,
   JobDetails,
   LockHolder,
   MigrationPatch,
@@ -19,11 +19,6 @@ export interface MigrationRow {
   target_host: string;
   phase: string;
   deadline: string | null;
-  export_image_path: string | null;
-  export_nbd_host: string | null;
-  export_nbd_port: number | null;
-  export_name: string | null;
-  export_pid: number | null;
   job: string;
   owner: string | null;
   created_at: string;
@@ -42,8 +37,7 @@ export function migrationFromRow(row: MigrationRow): MigrationRecord {
     targetHost: row.target_host,
     phase: row.phase,
     deadline: row.deadline,
-    export: exportFromRow(row),
-    job: JSON.parse(row.job) as JobDetails,
+    job: jobFromColumn(row.job),
     owner: row.owner,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -51,16 +45,16 @@ export function migrationFromRow(row: MigrationRow): MigrationRecord {
   };
 }
 
-function exportFromRow(row: MigrationRow): ExportDetails | null {
-  if (row.export_image_path === null || row.export_nbd_host === null || row.export_nbd_port === null)
-    return null;
-  return {
-    imagePath: row.export_image_path,
-    nbdHost: row.export_nbd_host,
-    nbdPort: row.export_nbd_port,
-    exportName: row.export_name ?? '',
-    pid: row.export_pid,
-  };
+/** Rows written before the disk size was named virtualSizeBytes call it virtualSize. */
+type StoredDiskJob = DiskJob & { virtualSize?: number };
+
+function jobFromColumn(text: string): JobDetails {
+  const job = JSON.parse(text) as JobDetails;
+  if (!Array.isArray(job.disks)) return job;
+  const disks = (job.disks as StoredDiskJob[]).map(({ virtualSize, ...disk }) =>
+    virtualSize === undefined ? disk : { ...disk, virtualSizeBytes: disk.virtualSizeBytes ?? virtualSize },
+  );
+  return { ...job, disks };
 }
 
 /** The columns a patch sets, by column name. Keys left undefined in the patch are left out. */
@@ -71,14 +65,6 @@ export function patchToColumns(patch: MigrationPatch): Record<string, string | n
   if (patch.owner !== undefined) columns.owner = patch.owner;
   if (patch.lastError !== undefined) columns.last_error = patch.lastError;
   if (patch.job !== undefined) columns.job = JSON.stringify(patch.job);
-  if (patch.export !== undefined) {
-    const e = patch.export;
-    columns.export_image_path = e?.imagePath ?? null;
-    columns.export_nbd_host = e?.nbdHost ?? null;
-    columns.export_nbd_port = e?.nbdPort ?? null;
-    columns.export_name = e?.exportName ?? null;
-    columns.export_pid = e?.pid ?? null;
-  }
   return columns;
 }
 

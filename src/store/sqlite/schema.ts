@@ -2,6 +2,9 @@
  * The SQLite schema as ordered steps. A step, once released, never changes: add a new one instead. Types stay portable
  * (TEXT, INTEGER; timestamps are ISO-8601 UTC TEXT) so a PostgreSQL schema can mirror these steps one for one; only
  * the triggers and the autoincrement key are dialect-specific.
+ *
+ * The export_* columns of step 1 are no longer read nor written: a migration's NBD exports, one per disk, are kept in
+ * its `job` (MigrationJob.exports in src/migration/types.ts).
  */
 export interface SchemaStep {
   version: number;

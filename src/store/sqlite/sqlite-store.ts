@@ -31,7 +31,7 @@ import * as locks from './lock-repo.js';
 import * as migrations from './migration-repo.js';
 import * as tokens from './token-repo.js';
 
-/** The Store over one better-sqlite3 connection. Async on the outside so that it is interchangeable with PostgreSQL. */
+/** The Store over one better-sqlite3 connection; async on the outside, as the Store interface asks. */
 export class SqliteStore implements Store {
   constructor(private readonly ctx: SqliteContext) {}
 

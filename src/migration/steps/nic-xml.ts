@@ -1,4 +1,5 @@
 import { DOMParser, type Element, XMLSerializer } from '@xmldom/xmldom';
+import { DomainXml } from '../../libvirt/domain-xml.js';
 
 function elements(parent: Element, tag: string): Element[] {
   return Array.from(parent.getElementsByTagName(tag));
@@ -24,6 +25,14 @@ export function interfaceWithLink(liveXml: string, mac: string, state: 'up' | 'd
   }
   link.setAttribute('state', state);
   return new XMLSerializer().serializeToString(nic);
+}
+
+/** The MACs of the guest's NICs in a domain definition (none without one). */
+export function guestMacs(domainXml: string | undefined): string[] {
+  if (!domainXml) return [];
+  return DomainXml.parse(domainXml)
+    .nics.map((nic) => nic.mac)
+    .filter((mac): mac is string => Boolean(mac));
 }
 
 /** libvirt gives a guest NIC's tap device the guest's MAC with the first byte set to 0xfe. */

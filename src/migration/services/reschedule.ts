@@ -1,11 +1,11 @@
-import { RehomeError } from '../errors.js';
-import { checkDeadline, deadlineWindow, parseDeadline } from '../notify/deadline.js';
-import type { Phase } from '../store/phases.js';
+import { RehomeError } from '../../errors.js';
+import { checkDeadline, deadlineWindow, parseDeadline } from '../../notify/deadline.js';
+import type { Phase } from '../../store/phases.js';
+import type { Runtime } from '../runtime.js';
+import type { ProgressSink } from '../types.js';
 import { signalGuest } from './guest-signal.js';
 import { activeMigration, contextFor } from './locate.js';
 import { withLock } from './lock.js';
-import type { Runtime } from './runtime.js';
-import type { ProgressSink } from './types.js';
 
 /** Phases in which the deadline still means something: before the cutover began. */
 const RESCHEDULABLE: readonly Phase[] = ['planned', 'preparing', 'mirroring', 'armed', 'mirror-lost'];

@@ -1,8 +1,8 @@
 import type { Duplex } from 'node:stream';
 import { DOMParser } from '@xmldom/xmldom';
-import type { LibvirtClient } from '../libvirt/client.js';
-import { attr, child, childElements } from '../libvirt/domain-xml/dom.js';
-import { DomainAffect, DomainState } from '../libvirt/protocol/constants.js';
+import type { LibvirtClient } from '../../libvirt/client.js';
+import { attr, child, childElements } from '../../libvirt/domain-xml/dom.js';
+import { DomainAffect, DomainState, DomainXmlFlags } from '../../libvirt/protocol/constants.js';
 import {
   defaultDeadline,
   formatGuestSignal,
@@ -12,9 +12,9 @@ import {
   linkUrl,
   loadLinkSecret,
   signLinkToken,
-} from '../notify/index.js';
-import type { MigrationContext } from './context.js';
-import type { Runtime } from './runtime.js';
+} from '../../notify/index.js';
+import type { MigrationContext } from '../engine/context.js';
+import type { Runtime } from '../runtime.js';
 
 /** The whole signal (hot-plug, connect, write) gives up after this: it must never hold a migration up. */
 const SIGNAL_TIMEOUT_MS = 10_000;
@@ -79,7 +79,7 @@ async function deliver(rt: Runtime, ctx: MigrationContext, state: GuestSignalSta
   const { state: domainState } = await client.getDomainState(ctx.domain);
   if (domainState !== DomainState.running && domainState !== DomainState.paused)
     return { sent: false, reason: 'the domain is not running' };
-  let channel = readGuestSignalChannel(await client.getDomainXml(ctx.domain, 0));
+  let channel = readGuestSignalChannel(await client.getDomainXml(ctx.domain, DomainXmlFlags.none));
   let hotplugged = false;
   if (!channel.socketPath) {
     if (state !== 'scheduled' && state !== 'rescheduled')
@@ -92,7 +92,7 @@ async function deliver(rt: Runtime, ctx: MigrationContext, state: GuestSignalSta
     }
     await client.attachDevice(ctx.domain, guestSignalChannelXml(''), DomainAffect.live);
     hotplugged = true;
-    channel = readGuestSignalChannel(await client.getDomainXml(ctx.domain, 0));
+    channel = readGuestSignalChannel(await client.getDomainXml(ctx.domain, DomainXmlFlags.none));
     if (!channel.socketPath)
       return { sent: false, reason: 'libvirt gave the hot-plugged channel no socket path' };
   }
@@ -117,7 +117,8 @@ async function waitForReader(client: LibvirtClient, ctx: MigrationContext): Prom
   const until = Date.now() + READER_WAIT_MS;
   while (Date.now() < until) {
     await new Promise((resolve) => setTimeout(resolve, 200));
-    if (readGuestSignalChannel(await client.getDomainXml(ctx.domain, 0)).guestConnected) return true;
+    if (readGuestSignalChannel(await client.getDomainXml(ctx.domain, DomainXmlFlags.none)).guestConnected)
+      return true;
   }
   return false;
 }

@@ -1,10 +1,9 @@
-import type { LibvirtClient } from '../libvirt/client.js';
-import type { DomainRef } from '../libvirt/protocol/types.js';
-import type { Phase } from '../store/phases.js';
-import type { AuditOutcome, MigrationPatch, MigrationRecord, Store } from '../store/types.js';
-import type { NoticesPort } from './notices.js';
-import type { MigrationSettings } from './settings.js';
-import type { HostsPort, MigrationJob, ProgressSink } from './types.js';
+import type { LibvirtClient } from '../../libvirt/client.js';
+import type { DomainRef } from '../../libvirt/protocol/types.js';
+import type { Phase } from '../../store/phases.js';
+import type { AuditOutcome, MigrationPatch, MigrationRecord, Store } from '../../store/types.js';
+import type { MigrationSettings } from '../settings.js';
+import type { HostsPort, MigrationJob, NoticesPort, ProgressSink } from '../types.js';
 
 export interface TargetHostInfo {
   name: string;

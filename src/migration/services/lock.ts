@@ -1,5 +1,5 @@
-import type { Lock } from '../store/types.js';
-import type { Runtime } from './runtime.js';
+import type { Lock } from '../../store/types.js';
+import type { Runtime } from '../runtime.js';
 
 export const LOCK_TTL_MS = 120_000;
 

@@ -1,4 +1,4 @@
-import type { Phase } from '../store/phases.js';
+import type { Phase } from '../../store/phases.js';
 import type { MigrationContext } from './context.js';
 
 /** A precondition's verdict: go, already done, or refused with a reason. */

@@ -1,6 +1,6 @@
-import type { AuditEntry, LockHolder, MigrationRecord } from '../store/types.js';
-import type { Runtime } from './runtime.js';
-import type { MigrationJob } from './types.js';
+import type { AuditEntry, LockHolder, MigrationRecord } from '../../store/types.js';
+import type { Runtime } from '../runtime.js';
+import type { MigrationJob } from '../types.js';
 
 export interface MigrationStatus {
   id: string;

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { RehomeConfig } from '../config/schema.js';
+import type { RehomeConfig } from '../../config/schema.js';
 import {
   type Channel,
   channelsFromConfig,
@@ -21,27 +21,12 @@ import {
   resolveOwner,
   retryDueDeliveries,
   signLinkToken,
-} from '../notify/index.js';
-import type { MigrationRecord, Store } from '../store/types.js';
-import type { MigrationJob } from './types.js';
+} from '../../notify/index.js';
+import type { MigrationRecord, Store } from '../../store/types.js';
+import type { MigrationJob, NoticeExtra, NoticesPort } from '../types.js';
 
 /** Why a VM moves, as owners read it. */
 export const DEFAULT_REASON = 'planned maintenance of the hardware it runs on';
-
-export interface NoticeExtra {
-  /** For `failed` and `rolled-back`. */
-  error?: string;
-  /** A `scheduled` notice sent again because the deadline moved. */
-  rescheduled?: boolean;
-  /** For `reminder`: the key from dueNotices (one notice per reminder and deadline). */
-  reminderKey?: string;
-}
-
-/** What the engine calls; the MigrationContext carries one when notices are configured. */
-export interface NoticesPort {
-  /** Sends in the background and returns at once: a mailbox never delays or fails a migration. */
-  send(record: MigrationRecord, kind: NoticeKind, extra?: NoticeExtra): void;
-}
 
 interface NoticesDeps {
   config: RehomeConfig;

@@ -1,12 +1,12 @@
-import { RehomeError } from '../errors.js';
-import { isNoDomain } from '../libvirt/errors.js';
-import type { DomainRef } from '../libvirt/protocol/types.js';
-import { ACTIVE_PHASES } from '../store/phases.js';
-import type { MigrationRecord } from '../store/types.js';
-import { MigrationContext } from './context.js';
+import { RehomeError } from '../../errors.js';
+import { isNoDomain } from '../../libvirt/errors.js';
+import type { DomainRef } from '../../libvirt/protocol/types.js';
+import { ACTIVE_PHASES } from '../../store/phases.js';
+import type { MigrationRecord } from '../../store/types.js';
+import { MigrationContext } from '../engine/context.js';
+import type { Runtime } from '../runtime.js';
+import type { ProgressSink } from '../types.js';
 import { noticesFor } from './notices.js';
-import type { Runtime } from './runtime.js';
-import type { ProgressSink } from './types.js';
 
 /** The one configured host where a domain of this name is defined. */
 export async function locateVm(rt: Runtime, name: string): Promise<{ host: string; domain: DomainRef }> {

@@ -1,4 +1,4 @@
-import { RehomeError } from '../errors.js';
+import { RehomeError } from '../../errors.js';
 
 const UNIT = { '': 1024 ** 2, k: 1024, m: 1024 ** 2, g: 1024 ** 3 } as const;
 

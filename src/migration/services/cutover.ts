@@ -1,39 +1,16 @@
-import { RehomeError } from '../errors.js';
-import type { LibvirtClient } from '../libvirt/client.js';
-import { DomainEventId, ShutdownMode } from '../libvirt/protocol/constants.js';
-import type { DomainRef } from '../libvirt/protocol/types.js';
-import type { Phase } from '../store/phases.js';
-import type { MigrationContext } from './context.js';
-import { runSteps, StepFailedError, undoSteps } from './engine.js';
-import { pauseDelayMs } from './faults.js';
+import { RehomeError } from '../../errors.js';
+import { DomainEventId, ShutdownMode } from '../../libvirt/protocol/constants.js';
+import type { Phase } from '../../store/phases.js';
+import type { MigrationContext } from '../engine/context.js';
+import { runSteps, StepFailedError, undoSteps } from '../engine/runner.js';
+import type { Runtime } from '../runtime.js';
+import { type CutoverRun, cutoverSteps, POINT_OF_NO_RETURN } from '../steps/cutover.js';
+import { PREPARE_STEPS } from '../steps/prepare.js';
+import type { ProgressSink } from '../types.js';
 import { signalGuest } from './guest-signal.js';
 import { activeMigration, contextFor } from './locate.js';
 import { withLock } from './lock.js';
-import { judgePause, type PauseVerdict } from './reboot-trigger.js';
-import type { Runtime } from './runtime.js';
-import { type CutoverRun, cutoverSteps, POINT_OF_NO_RETURN } from './steps-cutover.js';
-import { PREPARE_STEPS } from './steps-prepare.js';
-import type { ProgressSink } from './types.js';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * Suspends the domain now (called straight from the reboot event handler), then judges the latency. A pause later
- * than the bound is undone at once: the guest boots in place.
- */
-export async function pauseNow(
-  client: LibvirtClient,
-  domain: DomainRef,
-  eventAt: number,
-  boundMs: number,
-): Promise<PauseVerdict> {
-  const delay = pauseDelayMs();
-  if (delay > 0) await sleep(delay);
-  await client.suspendDomain(domain);
-  const verdict = judgePause(eventAt, Date.now(), boundMs);
-  if (verdict.kind === 'boot-in-place') await client.resumeDomain(domain);
-  return verdict;
-}
+import { type PauseVerdict, pauseNow } from './reboot-trigger.js';
 
 /** Every step a rollback may have to undo, in forward order. */
 export function allSteps(run: CutoverRun = {}) {
@@ -188,7 +165,9 @@ export async function rebootNow(
       return result(ctx, outcome, verdict.latencyMs, forced);
     } finally {
       unsubscribe();
-      await client.deregisterDomainEvent(callbackId).catch(() => undefined);
+      await client
+        .deregisterDomainEvent(callbackId)
+        .catch((err: Error) => ctx.audit('reboot', 'info', { deregisterFailed: err.message }));
     }
   });
 }

@@ -1,4 +1,4 @@
-import { checkDeadline, deadlineWindow, defaultDeadline, parseDeadline } from '../notify/deadline.js';
+import { checkDeadline, deadlineWindow, defaultDeadline, parseDeadline } from '../../notify/deadline.js';
 
 export interface ResolvedDeadline {
   /** ISO 8601 UTC. */

@@ -1,14 +1,18 @@
-import { RehomeError } from '../errors.js';
-import { DomainXml } from '../libvirt/domain-xml.js';
-import type { DiskJob } from '../store/types.js';
+import { RehomeError } from '../../errors.js';
+import { DomainXml } from '../../libvirt/domain-xml.js';
+import { DomainXmlFlags } from '../../libvirt/protocol/constants.js';
+import type { TargetChoice } from '../../placement/types.js';
+import type { DiskJob } from '../../store/types.js';
+import type { NbdExport } from '../../sync/types.js';
+import { runSteps, StepFailedError, undoSteps } from '../engine/runner.js';
+import type { Runtime } from '../runtime.js';
+import { PREPARE_STEPS } from '../steps/prepare.js';
+import { targetImagePath } from '../steps/prepare-target.js';
+import type { ChooseTarget, MigrationJob, ProgressSink } from '../types.js';
 import { type ResolvedDeadline, resolveDeadline } from './deadline.js';
-import { runSteps, StepFailedError, undoSteps } from './engine.js';
 import { signalGuest } from './guest-signal.js';
 import { contextFor, locateVm } from './locate.js';
 import { withLock } from './lock.js';
-import type { Runtime } from './runtime.js';
-import { PREPARE_STEPS, targetImagePath } from './steps-prepare.js';
-import type { ChooseTarget, MigrationJob, ProgressSink } from './types.js';
 
 export interface MigrateOptions {
   vm: string;
@@ -21,21 +25,26 @@ export interface MigrateOptions {
   bandwidthBytesPerSec?: number;
 }
 
+/** How the target was chosen: named by --to, or by placement with its reason. */
+export interface ChosenTarget extends TargetChoice {
+  by: 'operator' | 'placement';
+}
+
 export interface MigrateResult {
   id: string;
   vm: string;
   uuid: string;
   source: string;
   target: string;
-  /** How the target was chosen: named by --to, or by placement with its reason. */
-  targetChoice: { by: 'operator' | 'placement'; reason: string; warnings: string[] };
+  targetChoice: Omit<ChosenTarget, 'target'>;
   phase: string;
   deadline: string;
   /** `given` by --deadline, or the `operator-limit` used when none was given. */
   deadlineSource: ResolvedDeadline['source'];
   mode: string;
+  /** `bytes` is the disk's virtual size (the name `--json` has always used). */
   disks: { disk: string; sourcePath: string; targetPath: string; bytes: number }[];
-  exports: { disk: string; address: string; port: number; exportName: string }[];
+  exports: Pick<NbdExport, 'disk' | 'address' | 'port' | 'exportName'>[];
   readyAfterMs: number;
 }
 
@@ -60,7 +69,7 @@ export async function migrate(
   if (sourceHost === target.name)
     throw new RehomeError(`${options.vm} already runs on ${target.name}`, 'invalid-input');
   const source = await rt.hosts.libvirt(sourceHost);
-  const xml = DomainXml.parse(await source.getDomainXml(domain, 0));
+  const xml = DomainXml.parse(await source.getDomainXml(domain, DomainXmlFlags.none));
   const classified = xml.classifyDisks({ sharedPrefixes: rt.config.storage?.sharedPrefixes ?? [] });
   const unsupported = classified.filter((disk) => disk.class === 'unsupported');
   if (unsupported.length > 0) {
@@ -76,7 +85,7 @@ export async function migrate(
       sourcePath: disk.path as string,
       targetPath: targetImagePath(target.imageDir, xml.name, disk.targetDev),
       format: 'qcow2',
-      virtualSize: 0,
+      virtualSizeBytes: 0,
     }));
   const job: MigrationJob = {
     disks,
@@ -127,7 +136,7 @@ export async function migrate(
         disk: d.target,
         sourcePath: d.sourcePath,
         targetPath: d.targetPath,
-        bytes: d.virtualSize,
+        bytes: d.virtualSizeBytes,
       })),
       exports: final.exports.map((e) => ({
         disk: e.disk,
@@ -145,7 +154,7 @@ async function pickTarget(
   options: MigrateOptions,
   vm: { name: string; uuid: string; source: string },
   progress: ProgressSink,
-): Promise<{ target: string; by: 'operator' | 'placement'; reason: string; warnings: string[] }> {
+): Promise<ChosenTarget> {
   if (options.to) return { target: options.to, by: 'operator', reason: 'named with --to', warnings: [] };
   if (!options.chooseTarget) {
     throw new RehomeError(`No target for ${vm.name}: pass --to HOST`, 'invalid-input', [], {

@@ -1,18 +1,21 @@
-import { LockedError } from '../store/errors.js';
-import { ACTIVE_PHASES } from '../store/phases.js';
-import type { MigrationRecord } from '../store/types.js';
-import { abandonMirror } from '../sync/block-copy.js';
-import type { MigrationContext } from './context.js';
+import { LockedError } from '../../store/errors.js';
+import { ACTIVE_PHASES } from '../../store/phases.js';
+import type { MigrationRecord } from '../../store/types.js';
+import { abandonMirror } from '../../sync/block-copy.js';
+import type { MigrationContext } from '../engine/context.js';
+import { runSteps, undoSteps } from '../engine/runner.js';
+import type { Runtime } from '../runtime.js';
+import { arm } from '../steps/arm.js';
+import { PREPARE_STEPS } from '../steps/prepare.js';
+import { startMirrorStep } from '../steps/start-mirror.js';
+import { waitReady } from '../steps/wait-ready.js';
+import type { ProgressSink } from '../types.js';
 import { rebootNow, runCutover, undoSetFor } from './cutover.js';
-import { runSteps, undoSteps } from './engine.js';
 import { contextFor } from './locate.js';
 import { withLock } from './lock.js';
 import { noticesFor } from './notices.js';
 import { observe } from './observe.js';
 import { decideRecovery, type RecoveryAction } from './recovery.js';
-import type { Runtime } from './runtime.js';
-import { arm, PREPARE_STEPS, prepareTarget, startMirrorStep, waitReady } from './steps-prepare.js';
-import type { ProgressSink } from './types.js';
 
 export interface ReconcileEntry {
   vm: string;
@@ -29,7 +32,7 @@ async function remirror(ctx: MigrationContext): Promise<void> {
   for (const disk of ctx.job.disks) await abandonMirror(client, ctx.domain, disk.target);
   if (ctx.record.phase !== 'mirror-lost') await ctx.moveTo('mirror-lost');
   await ctx.patchJob({ inCutover: false, converged: false });
-  await runSteps(ctx, [prepareTarget, startMirrorStep, waitReady, arm]);
+  await runSteps(ctx, PREPARE_STEPS);
 }
 
 async function act(ctx: MigrationContext, action: RecoveryAction, reason: string): Promise<void> {

@@ -1,5 +1,6 @@
-import type { Phase } from '../store/phases.js';
-import type { DomainPresence, Observed } from './observe.js';
+import type { Phase } from '../../store/phases.js';
+import { isActive } from '../engine/presence.js';
+import type { Observed } from './observe.js';
 
 /**
  * What to do with a migration nobody is working on, decided from what the hosts show:
@@ -35,21 +36,18 @@ export interface RecoveryDecision {
   reason: string;
 }
 
-const live = (presence: DomainPresence) =>
-  presence === 'running' || presence === 'paused' || presence === 'other';
-
 export function decideRecovery(input: RecoveryInput): RecoveryDecision {
   const { phase, source, target, jobs, exportsAlive, converged } = input;
   if (phase === 'done' || phase === 'rolled-back' || phase === 'cancelled' || phase === 'planned') {
     return { action: 'none', reason: `phase ${phase}` };
   }
-  if (live(source) && live(target)) {
+  if (isActive(source) && isActive(target)) {
     return {
       action: 'operator',
       reason: `the VM is ${source} on the source and ${target} on the target: two copies`,
     };
   }
-  if (live(target)) {
+  if (isActive(target)) {
     return {
       action: 'forward',
       reason: `the VM is ${target} on the target and ${source} on the source: finish`,

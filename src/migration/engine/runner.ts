@@ -1,5 +1,5 @@
-import { RehomeError } from '../errors.js';
-import { canTransition, PHASES, type Phase } from '../store/phases.js';
+import { RehomeError } from '../../errors.js';
+import { canTransition, PHASES, type Phase } from '../../store/phases.js';
 import type { MigrationContext } from './context.js';
 import { holdBeforeStep, holdForever } from './faults.js';
 import type { Step } from './step.js';
@@ -85,8 +85,8 @@ export async function runSteps(ctx: MigrationContext, steps: readonly Step[]): P
 
 /**
  * Runs the undo of every step, last first. Undos observe before acting, so this is also how a crashed migration is
- * rolled back. `through` is the phase to end in (rolled-back or cancelled); a failing undo leaves the migration
- * failed, for an operator.
+ * rolled back. `via` is the phase to go through: rolling-back (then `reason` becomes the last error) or cancelling;
+ * the migration ends rolled-back or cancelled. A failing undo leaves it failed, for an operator.
  */
 export async function undoSteps(
   ctx: MigrationContext,

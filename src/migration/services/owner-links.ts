@@ -1,8 +1,8 @@
-import { RehomeError } from '../errors.js';
-import { parseListen, serveLinks } from '../notify/serve-links.js';
+import { RehomeError } from '../../errors.js';
+import { parseListen, serveLinks } from '../../notify/serve-links.js';
+import type { Runtime } from '../runtime.js';
+import type { ProgressSink } from '../types.js';
 import { linkActions } from './link-actions.js';
-import type { Runtime } from './runtime.js';
-import type { ProgressSink } from './types.js';
 
 export interface ServingOwnerLinks {
   /** Where the server listens, e.g. http://127.0.0.1:8080. */

@@ -1,19 +1,19 @@
 import { hostname } from 'node:os';
-import type { LibvirtClient } from '../libvirt/client.js';
-import { DomainEventId, LifecycleEvent } from '../libvirt/protocol/constants.js';
-import type { LibvirtEvent } from '../libvirt/protocol/events.js';
-import { LockedError } from '../store/errors.js';
-import { judgeHolder } from '../store/lock-staleness.js';
-import { isPidAlive } from '../store/process-alive.js';
-import type { MigrationRecord } from '../store/types.js';
-import { pauseNow, runCutover } from './cutover.js';
+import type { LibvirtClient } from '../../libvirt/client.js';
+import { DomainEventId, LifecycleEvent } from '../../libvirt/protocol/constants.js';
+import type { LibvirtEvent } from '../../libvirt/protocol/events.js';
+import { LockedError } from '../../store/errors.js';
+import { judgeHolder } from '../../store/lock-staleness.js';
+import { isPidAlive } from '../../store/process-alive.js';
+import type { MigrationRecord } from '../../store/types.js';
+import type { Runtime } from '../runtime.js';
+import type { ProgressSink } from '../types.js';
+import { runCutover } from './cutover.js';
 import { contextFor } from './locate.js';
 import { holdingLock, LOCK_TTL_MS } from './lock.js';
 import { noticesFor } from './notices.js';
-import { RebootDebouncer } from './reboot-trigger.js';
+import { pauseNow, RebootDebouncer } from './reboot-trigger.js';
 import { reconcile } from './reconcile.js';
-import type { Runtime } from './runtime.js';
-import type { ProgressSink } from './types.js';
 
 export interface WatchOptions {
   /** How often the armed list is re-read and lost connections reopened. */
@@ -62,7 +62,7 @@ export class Watcher {
         this.reconcileSoon = false;
         lastReconcile = Date.now();
         await this.reconcilePass();
-        await this.refresh().catch(() => undefined);
+        await this.refresh().catch((err) => this.say('watch', `refresh failed: ${(err as Error).message}`));
       }
       await sleepUnless(signal, refreshMs);
     }
@@ -126,7 +126,11 @@ export class Watcher {
       unsubscribe: () => {
         offEvent();
         offClose();
-        for (const id of ids) void client.deregisterDomainEvent(id).catch(() => undefined);
+        for (const id of ids) {
+          void client
+            .deregisterDomainEvent(id)
+            .catch((err: Error) => this.say('subscribe', `${host}: stop listening failed: ${err.message}`));
+        }
       },
     });
     this.say('subscribe', `listening to ${host}`);

@@ -1,9 +1,9 @@
-import { RehomeError } from '../errors.js';
-import type { LinkCallbacks } from '../notify/links-server.js';
+import { RehomeError } from '../../errors.js';
+import type { LinkCallbacks } from '../../notify/links-server.js';
+import type { Runtime } from '../runtime.js';
+import type { ProgressSink } from '../types.js';
 import { rebootNow } from './cutover.js';
 import { reschedule } from './reschedule.js';
-import type { Runtime } from './runtime.js';
-import type { ProgressSink } from './types.js';
 
 export interface LinkActions extends LinkCallbacks {
   /** Waits for cutovers started by links (before the server's process exits). */

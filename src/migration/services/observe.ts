@@ -1,0 +1,37 @@
+import { observeExport } from '../../sync/nbd-export.js';
+import type { MigrationContext } from '../engine/context.js';
+import { type DomainPresence, domainPresence } from '../engine/presence.js';
+
+/** What recovery decides from: the real state of both hosts, not the journal. */
+export interface Observed {
+  source: DomainPresence;
+  target: DomainPresence;
+  /** Some local disk still has a block job on the source. */
+  jobs: boolean;
+  /** Every export's qemu-nbd process is alive (false when there are none). */
+  exportsAlive: boolean;
+}
+
+export async function observe(ctx: MigrationContext): Promise<Observed> {
+  const { record } = ctx;
+  const [sourceClient, targetClient] = await Promise.all([
+    ctx.hosts.libvirt(record.sourceHost),
+    ctx.hosts.libvirt(record.targetHost),
+  ]);
+  const source = await domainPresence(sourceClient, record.vmUuid);
+  const target = await domainPresence(targetClient, record.vmUuid);
+  let jobs = false;
+  if (source === 'running' || source === 'paused') {
+    for (const disk of ctx.job.disks) {
+      if (await sourceClient.getBlockJobInfo(ctx.domain, disk.target)) jobs = true;
+    }
+  }
+  let exportsAlive = ctx.job.exports.length > 0;
+  if (exportsAlive) {
+    const shell = await ctx.hosts.ssh(record.targetHost);
+    for (const nbd of ctx.job.exports) {
+      if ((await observeExport(shell, nbd)) !== 'alive') exportsAlive = false;
+    }
+  }
+  return { source, target, jobs, exportsAlive };
+}

@@ -1,0 +1,61 @@
+import type { Step } from '../engine/step.js';
+import { closeExport } from './close-export.js';
+import { converge } from './converge.js';
+import { defineTarget } from './define-target.js';
+import { destroySource } from './destroy-source.js';
+import { linksDown } from './links-down.js';
+import { moveDhcp } from './move-dhcp.js';
+import { pause } from './pause.js';
+import { releaseSource } from './release-source.js';
+import { startTarget } from './start-target.js';
+import { milestoneMarker } from './timeline.js';
+import { verify } from './verify.js';
+
+/*
+ * The cutover, while the guest is held paused at its reboot. Every step checks before it acts, and skips what an
+ * earlier run already did, so the same sequence also finishes a cutover interrupted by a crash.
+ *
+ *   1. pause           suspend the source (whoever caught the reboot event normally did it already)
+ *   2. converge        wait until nothing is dirty, then end each mirror without pivot
+ *                      guard: the source is paused, and still is once the jobs ended
+ *   3. links-down      the source's NICs lose their link
+ *   4. destroy-source  guard: the source is paused, the mirror ended converged, and no disk has a block job left
+ *   5. close-export    qemu-nbd on the target flushes and exits
+ *   6. define-target   guard: the target has no domain of this UUID, nor another of this name
+ *   7. move-dhcp       the libvirt networks' DHCP host entries follow the guest
+ *   8. start-target    guard: the source is shut off or gone, and the mirror ended converged
+ *   9. verify          the guest keeps running on the target
+ *  10. release-source  the source definition goes; its disks stay for the retention time
+ *
+ * A failure up to start-target rolls back: the undos run last first and each observes before it acts. define-target
+ * undefines only a target that is not running; destroy-source starts the source again and pause resumes it only
+ * while the target is not running; links come up again, DHCP entries move back. After start-target the guest has
+ * run on the target and its disk there is the newest: a failure leaves the migration failed, for an operator.
+ */
+
+/** Options of one cutover run: when the reboot event came (for the timeline). */
+export interface CutoverRun {
+  eventAt?: number;
+}
+
+export function cutoverSteps(run: CutoverRun = {}): Step[] {
+  const mark = milestoneMarker(run.eventAt);
+  return [
+    pause,
+    converge(mark),
+    linksDown,
+    destroySource(mark),
+    closeExport(mark),
+    defineTarget(mark),
+    moveDhcp,
+    startTarget(mark),
+    verify,
+    releaseSource,
+  ];
+}
+
+/** Names of the cutover steps, in order (for REHOME_FAULT_HOLD_BEFORE and the docs). */
+export const CUTOVER_STEP_NAMES = cutoverSteps().map((step) => step.name);
+
+/** Steps after which a failure no longer rolls back: the target has run. */
+export const POINT_OF_NO_RETURN = 'start-target';

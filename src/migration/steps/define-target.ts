@@ -1,0 +1,47 @@
+import { DomainXml } from '../../libvirt/domain-xml.js';
+import { isNoDomain } from '../../libvirt/errors.js';
+import { UndefineFlags } from '../../libvirt/protocol/constants.js';
+import type { MigrationContext } from '../engine/context.js';
+import { domainPresence, isActive } from '../engine/presence.js';
+import { blocked, ok, type Step, skip } from '../engine/step.js';
+import type { MarkMilestone } from './timeline.js';
+
+/** The source's inactive definition, its local disks repointed at the copies, host-specific bits dropped. */
+export function defineTarget(mark: MarkMilestone): Step {
+  return {
+    name: 'define-target',
+    async check(ctx) {
+      if (!ctx.job.inactiveXml) return blocked('no inactive XML was kept when arming');
+      const client = await ctx.targetClient();
+      if ((await domainPresence(client, ctx.record.vmUuid)) !== 'missing')
+        return skip('defined on the target');
+      try {
+        const other = await client.lookupDomainByName(ctx.record.vmName);
+        return blocked(`the target has another domain named ${ctx.record.vmName} (UUID ${other.uuid})`);
+      } catch (err) {
+        if (isNoDomain(err)) return ok;
+        throw err;
+      }
+    },
+    async run(ctx) {
+      const xml = targetDefinition(ctx);
+      const dropped = xml.dropHostSpecific();
+      await (await ctx.targetClient()).defineDomainXml(xml.toString());
+      await mark(ctx, 'defined');
+      return { dropped: dropped.map((item) => item.what) };
+    },
+    async undo(ctx) {
+      const client = await ctx.targetClient();
+      const presence = await domainPresence(client, ctx.record.vmUuid);
+      if (presence === 'missing') return;
+      if (isActive(presence)) throw new Error(`the VM is ${presence} on ${ctx.record.targetHost}`);
+      await client.undefineDomain(ctx.domain, UndefineFlags.none);
+    },
+  };
+}
+
+function targetDefinition(ctx: MigrationContext): DomainXml {
+  const xml = DomainXml.parse(ctx.job.inactiveXml as string);
+  for (const nbd of ctx.job.exports) xml.repointDisk(nbd.disk, nbd.imagePath, { format: nbd.format });
+  return xml;
+}

@@ -1,0 +1,88 @@
+import { posix } from 'node:path';
+import {
+  closeExport,
+  createExport,
+  imageVirtualSize,
+  observeExport,
+  removeImage,
+} from '../../sync/nbd-export.js';
+import type { NbdExport } from '../../sync/types.js';
+import type { MigrationContext } from '../engine/context.js';
+import { domainPresence, isActive } from '../engine/presence.js';
+import { blocked, ok, type Step, skip } from '../engine/step.js';
+
+export function exportNameFor(migrationId: string, disk: string): string {
+  return `rehome-${migrationId.slice(0, 8)}-${disk}`;
+}
+
+export function targetImagePath(imageDir: string, vmName: string, disk: string): string {
+  return posix.join(imageDir, `${vmName}-${disk}.qcow2`);
+}
+
+export async function aliveExports(ctx: MigrationContext): Promise<NbdExport[]> {
+  const shell = await ctx.hosts.ssh(ctx.record.targetHost);
+  const alive: NbdExport[] = [];
+  for (const nbd of ctx.job.exports) if ((await observeExport(shell, nbd)) === 'alive') alive.push(nbd);
+  return alive;
+}
+
+/** Images of the local disks' size on the target, each exported over NBD with TLS. */
+export const prepareTarget: Step = {
+  name: 'prepare-target',
+  enter: 'preparing',
+  async check(ctx) {
+    if (ctx.record.sourceHost === ctx.record.targetHost) return blocked('the target is the source host');
+    const presence = await domainPresence(await ctx.source(), ctx.record.vmUuid);
+    if (presence !== 'running')
+      return blocked(`the VM is ${presence} on ${ctx.record.sourceHost}, not running`);
+    const alive = await aliveExports(ctx);
+    if (ctx.job.disks.length > 0 && alive.length === ctx.job.disks.length)
+      return skip('every export is alive');
+    return ok;
+  },
+  async run(ctx) {
+    const sourceShell = await ctx.hosts.ssh(ctx.record.sourceHost);
+    const targetShell = await ctx.hosts.ssh(ctx.record.targetHost);
+    const address = await ctx.hosts.addressOf(ctx.record.targetHost);
+    const alive = new Set((await aliveExports(ctx)).map((nbd) => nbd.disk));
+    const exports: NbdExport[] = ctx.job.exports.filter((nbd) => alive.has(nbd.disk));
+    // Dead exports of an earlier attempt: their images are stale and go.
+    for (const stale of ctx.job.exports.filter((nbd) => !alive.has(nbd.disk))) {
+      await closeExport(targetShell, stale);
+      await removeImage(targetShell, stale);
+    }
+    const disks = [];
+    for (const disk of ctx.job.disks) {
+      const virtualSizeBytes =
+        disk.virtualSizeBytes || (await imageVirtualSize(sourceShell, disk.sourcePath));
+      disks.push({ ...disk, virtualSizeBytes });
+      if (alive.has(disk.target)) continue;
+      exports.push(
+        await createExport(targetShell, {
+          host: ctx.record.targetHost,
+          disk: disk.target,
+          bindAddress: address,
+          imagePath: disk.targetPath,
+          virtualSizeBytes,
+          exportName: exportNameFor(ctx.record.id, disk.target),
+          certDir: ctx.settings.certDir,
+          runDir: ctx.settings.runDir,
+          avoidPorts: exports.map((nbd) => nbd.port),
+        }),
+      );
+      await ctx.patchJob({ disks, exports });
+    }
+    await ctx.patchJob({ disks, exports });
+    return { exports: exports.map((nbd) => `${nbd.address}:${nbd.port}/${nbd.exportName} pid ${nbd.pid}`) };
+  },
+  async undo(ctx) {
+    if (ctx.job.exports.length === 0) return;
+    const target = await domainPresence(await ctx.targetClient(), ctx.record.vmUuid);
+    if (isActive(target)) throw new Error(`the VM is ${target} on ${ctx.record.targetHost}: its image stays`);
+    const shell = await ctx.hosts.ssh(ctx.record.targetHost);
+    for (const nbd of ctx.job.exports) {
+      await closeExport(shell, nbd);
+      await removeImage(shell, nbd);
+    }
+  },
+};
