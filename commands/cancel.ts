@@ -1,8 +1,8 @@
 import { Args } from '@oclif/core';
+import { formatCancel } from '../src/app/format/vm-actions.js';
 import { stderrProgress } from '../src/app/progress/vm-progress.js';
-import { openRuntime } from '../src/app/runtime.js';
 import { BaseCommand } from '../src/cli/base-command.js';
-import { cancel } from '../src/migration/cutover.js';
+import { cancel } from '../src/migration/index.js';
 
 export interface CancelResult {
   vm: string;
@@ -18,17 +18,10 @@ export default class Cancel extends BaseCommand {
 
   async run(): Promise<CancelResult> {
     const { args, flags } = await this.parse(Cancel);
-    const rt = await openRuntime({
-      configDir: this.config.configDir,
-      dataDir: this.config.dataDir,
-      configFile: flags.config,
-    });
-    try {
-      const result = await cancel(rt, args.vm, stderrProgress(this.jsonEnabled()));
-      if (!this.jsonEnabled()) this.log(`${result.vm}: ${result.phase}; it stays on ${result.source}.`);
-      return result;
-    } finally {
-      await rt.close();
-    }
+    const result = await this.withRuntime(flags, (rt) =>
+      cancel(rt, args.vm, stderrProgress(this.jsonEnabled())),
+    );
+    if (!this.jsonEnabled()) this.log(formatCancel(result));
+    return result;
   }
 }

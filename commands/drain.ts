@@ -1,22 +1,15 @@
-import { createInterface } from 'node:readline/promises';
 import { Args, Flags } from '@oclif/core';
-import { enginePrepareAndArm } from '../src/app/drain-engine.js';
+import { type DrainOutcome, drainHostWithRuntime } from '../src/app/drain.js';
 import { formatDrainPlan } from '../src/app/format/drain-plan.js';
 import { formatDrainResult } from '../src/app/format/drain-result.js';
-import { withDrainProgress } from '../src/app/progress/drain.js';
-import { withInventoryProgress } from '../src/app/progress/inventory.js';
-import { openRuntime } from '../src/app/runtime.js';
 import { BaseCommand } from '../src/cli/base-command.js';
 import { ExitCode } from '../src/cli/exit-codes.js';
-import { progressMode } from '../src/cli/progress-lines.js';
-import { drainHost } from '../src/drain/drain.js';
-import { makeDrainPlan, requireConfiguredHost } from '../src/drain/make-plan.js';
-import type { DrainPlanReport, DrainResult } from '../src/drain/types.js';
+import { askYes, canAsk } from '../src/cli/prompt.js';
+import type { DrainPlanReport } from '../src/drain/types.js';
 import { RehomeError } from '../src/errors.js';
-import { BANDWIDTH_HELP, parseBandwidth } from '../src/migration/bandwidth.js';
-import { resolveDeadline } from '../src/migration/deadline.js';
+import { BANDWIDTH_HELP, parseBandwidth } from '../src/migration/index.js';
 
-export type DrainCommandResult = DrainResult | { cancelled: true; plan: DrainPlanReport };
+export type DrainCommandResult = DrainOutcome;
 
 export default class Drain extends BaseCommand {
   static override summary = 'Empty a host: plan, then prepare and arm every VM to move at its next reboot';
@@ -54,72 +47,33 @@ export default class Drain extends BaseCommand {
 
   async run(): Promise<DrainCommandResult> {
     const { args, flags } = await this.parse(Drain);
-    const interactive = process.stdin.isTTY === true && process.stderr.isTTY === true;
-    if (!flags.yes && !interactive) {
+    if (!flags.yes && !canAsk()) {
       throw new RehomeError('No terminal to confirm the drain on', 'invalid-input', [
         'Pass --yes to drain without asking.',
       ]);
     }
     const bandwidthBytesPerSec = flags.bandwidth ? parseBandwidth(flags.bandwidth) : undefined;
-    const rt = await openRuntime({
-      configDir: this.config.configDir,
-      dataDir: this.config.dataDir,
-      configFile: flags.config,
-    });
-    const mode = progressMode({ json: this.jsonEnabled(), isTty: process.stderr.isTTY === true });
-    try {
-      const { deadline } = resolveDeadline(flags.deadline, new Date(), rt.config.notify?.maxDeadlineDays);
-      requireConfiguredHost(rt.config, args.host);
-      const result = await withDrainProgress(mode, (callbacks) =>
-        drainHost(
-          {
-            store: rt.store,
-            plan: (host) =>
-              withInventoryProgress(
-                rt.config.hosts.map((h) => h.name),
-                mode,
-                (inventoryCallbacks) =>
-                  makeDrainPlan(rt.config, rt.store, host, {
-                    ...inventoryCallbacks,
-                    strategy: flags.strategy as 'spread' | 'pack',
-                  }),
-              ),
-            confirm: async (plan) => {
-              if (!this.jsonEnabled()) this.logToStderr(formatDrainPlan(plan));
-              return (
-                flags.yes || askYes(`Drain ${plan.host}: prepare and arm ${plan.totals.placed} VMs? [y/N] `)
-              );
-            },
-            prepareAndArm: enginePrepareAndArm(rt),
-          },
-          {
-            host: args.host,
-            deadline,
-            concurrency: flags.concurrency,
-            skipBlocked: flags['skip-blocked'],
-            ...(bandwidthBytesPerSec ? { bandwidthBytesPerSec } : {}),
-          },
-          callbacks,
-        ),
-      );
-      if ('cancelled' in result) {
-        if (!this.jsonEnabled()) this.log(`Drain of ${args.host} cancelled: nothing was changed.`);
-        return result;
-      }
-      if (!this.jsonEnabled()) this.log(formatDrainResult(result));
-      if (result.drain.vms.some((vm) => vm.outcome === 'failed')) process.exitCode = ExitCode.migrationFailed;
+    const request = {
+      host: args.host,
+      deadline: flags.deadline,
+      concurrency: flags.concurrency,
+      skipBlocked: flags['skip-blocked'],
+      strategy: flags.strategy as 'spread' | 'pack',
+      ...(bandwidthBytesPerSec ? { bandwidthBytesPerSec } : {}),
+    };
+    const confirm = async (plan: DrainPlanReport) => {
+      if (!this.jsonEnabled()) this.logToStderr(formatDrainPlan(plan));
+      return flags.yes || askYes(`Drain ${plan.host}: prepare and arm ${plan.totals.placed} VMs? [y/N] `);
+    };
+    const result = await this.withRuntime(flags, (rt) =>
+      drainHostWithRuntime(rt, request, { mode: this.progressMode(), confirm }),
+    );
+    if ('cancelled' in result) {
+      if (!this.jsonEnabled()) this.log(`Drain of ${args.host} cancelled: nothing was changed.`);
       return result;
-    } finally {
-      await rt.close();
     }
-  }
-}
-
-async function askYes(question: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    return /^y(es)?$/i.test((await rl.question(question)).trim());
-  } finally {
-    rl.close();
+    if (!this.jsonEnabled()) this.log(formatDrainResult(result));
+    if (result.drain.vms.some((vm) => vm.outcome === 'failed')) process.exitCode = ExitCode.migrationFailed;
+    return result;
   }
 }

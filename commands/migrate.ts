@@ -1,12 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 import { formatMigrateResult } from '../src/app/format/migration.js';
-import { withVmProgress } from '../src/app/progress/vm-progress.js';
-import { openRuntime } from '../src/app/runtime.js';
+import { migrateVm } from '../src/app/migrate.js';
 import { BaseCommand } from '../src/cli/base-command.js';
-import { progressMode } from '../src/cli/progress-lines.js';
-import { chooseTarget } from '../src/inventory/choose-target.js';
-import { BANDWIDTH_HELP, parseBandwidth } from '../src/migration/bandwidth.js';
-import { type MigrateResult, migrate } from '../src/migration/migrate.js';
+import { BANDWIDTH_HELP, type MigrateResult, parseBandwidth } from '../src/migration/index.js';
 
 export default class Migrate extends BaseCommand {
   static override summary =
@@ -36,36 +32,15 @@ export default class Migrate extends BaseCommand {
   async run(): Promise<MigrateResult> {
     const { args, flags } = await this.parse(Migrate);
     const bandwidthBytesPerSec = flags.bandwidth ? parseBandwidth(flags.bandwidth) : undefined;
-    const rt = await openRuntime({
-      configDir: this.config.configDir,
-      dataDir: this.config.dataDir,
-      configFile: flags.config,
-    });
-    const mode = progressMode({ json: this.jsonEnabled(), isTty: process.stderr.isTTY === true });
-    try {
-      const result = await withVmProgress(
-        mode,
-        args.vm,
-        (progress) =>
-          migrate(
-            rt,
-            {
-              vm: args.vm,
-              ...(flags.to
-                ? { to: flags.to }
-                : { chooseTarget: (vm) => chooseTarget(rt.config, rt.store, vm) }),
-              ...(flags.deadline ? { deadline: flags.deadline } : {}),
-              syncWrites: flags['sync-writes'],
-              ...(bandwidthBytesPerSec ? { bandwidthBytesPerSec } : {}),
-            },
-            progress,
-          ),
-        (armed) => `${armed.vm}: armed on ${armed.target}`,
-      );
-      if (!this.jsonEnabled()) this.log(formatMigrateResult(result));
-      return result;
-    } finally {
-      await rt.close();
-    }
+    const request = {
+      vm: args.vm,
+      ...(flags.to ? { to: flags.to } : {}),
+      ...(flags.deadline ? { deadline: flags.deadline } : {}),
+      syncWrites: flags['sync-writes'],
+      ...(bandwidthBytesPerSec ? { bandwidthBytesPerSec } : {}),
+    };
+    const result = await this.withRuntime(flags, (rt) => migrateVm(rt, request, this.progressMode()));
+    if (!this.jsonEnabled()) this.log(formatMigrateResult(result));
+    return result;
   }
 }

@@ -1,8 +1,9 @@
 import { Args, Flags } from '@oclif/core';
+import { formatReboot } from '../src/app/format/vm-actions.js';
 import { stderrProgress } from '../src/app/progress/vm-progress.js';
-import { openRuntime } from '../src/app/runtime.js';
 import { BaseCommand } from '../src/cli/base-command.js';
-import { type RebootNowResult, rebootNow } from '../src/migration/cutover.js';
+import { ExitCode } from '../src/cli/exit-codes.js';
+import { type RebootNowResult, rebootNow } from '../src/migration/index.js';
 
 export default class Reboot extends BaseCommand {
   static override summary = 'Reboot an armed VM now: it comes back on its target host';
@@ -17,27 +18,12 @@ export default class Reboot extends BaseCommand {
 
   async run(): Promise<RebootNowResult> {
     const { args, flags } = await this.parse(Reboot);
-    const rt = await openRuntime({
-      configDir: this.config.configDir,
-      dataDir: this.config.dataDir,
-      configFile: flags.config,
-    });
-    try {
-      const result = await rebootNow(
-        rt,
-        { vm: args.vm, force: flags.force },
-        stderrProgress(this.jsonEnabled()),
-      );
-      if (!this.jsonEnabled()) {
-        const where = result.outcome === 'done' ? `runs on ${result.target}` : `runs on ${result.source}`;
-        this.log(
-          `${result.vm}: ${result.outcome} (pause ${result.pauseLatencyMs} ms); it ${where}.${result.lastError ? ` ${result.lastError}` : ''}`,
-        );
-      }
-      if (result.outcome === 'rolled-back' || result.outcome === 'failed') process.exitCode = 9;
-      return result;
-    } finally {
-      await rt.close();
-    }
+    const result = await this.withRuntime(flags, (rt) =>
+      rebootNow(rt, { vm: args.vm, force: flags.force }, stderrProgress(this.jsonEnabled())),
+    );
+    if (!this.jsonEnabled()) this.log(formatReboot(result));
+    if (result.outcome === 'rolled-back' || result.outcome === 'failed')
+      process.exitCode = ExitCode.migrationFailed;
+    return result;
   }
 }

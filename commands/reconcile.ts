@@ -1,8 +1,9 @@
 import { Flags } from '@oclif/core';
+import { formatReconcile } from '../src/app/format/vm-actions.js';
 import { stderrProgress } from '../src/app/progress/vm-progress.js';
-import { openRuntime } from '../src/app/runtime.js';
 import { BaseCommand } from '../src/cli/base-command.js';
-import { type ReconcileEntry, reconcile } from '../src/migration/reconcile.js';
+import { ExitCode } from '../src/cli/exit-codes.js';
+import { type ReconcileEntry, reconcile } from '../src/migration/index.js';
 
 export interface ReconcileResult {
   entries: ReconcileEntry[];
@@ -17,26 +18,11 @@ export default class Reconcile extends BaseCommand {
 
   async run(): Promise<ReconcileResult> {
     const { flags } = await this.parse(Reconcile);
-    const rt = await openRuntime({
-      configDir: this.config.configDir,
-      dataDir: this.config.dataDir,
-      configFile: flags.config,
-    });
-    try {
-      const entries = await reconcile(
-        rt,
-        stderrProgress(this.jsonEnabled()),
-        flags.vm ? { vm: flags.vm } : {},
-      );
-      if (!this.jsonEnabled()) {
-        for (const e of entries)
-          this.log(`${e.vm}: ${e.phaseBefore} → ${e.phaseAfter} (${e.action}: ${e.reason})`);
-        if (entries.length === 0) this.log('Nothing to reconcile.');
-      }
-      if (entries.some((e) => e.action === 'error')) process.exitCode = 9;
-      return { entries };
-    } finally {
-      await rt.close();
-    }
+    const entries = await this.withRuntime(flags, (rt) =>
+      reconcile(rt, stderrProgress(this.jsonEnabled()), flags.vm ? { vm: flags.vm } : {}),
+    );
+    if (!this.jsonEnabled()) this.log(formatReconcile(entries));
+    if (entries.some((e) => e.action === 'error')) process.exitCode = ExitCode.migrationFailed;
+    return { entries };
   }
 }

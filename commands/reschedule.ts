@@ -1,8 +1,8 @@
 import { Args, Flags } from '@oclif/core';
+import { formatReschedule } from '../src/app/format/vm-actions.js';
 import { stderrProgress } from '../src/app/progress/vm-progress.js';
-import { openRuntime } from '../src/app/runtime.js';
 import { BaseCommand } from '../src/cli/base-command.js';
-import { type RescheduleResult, reschedule } from '../src/migration/reschedule.js';
+import { type RescheduleResult, reschedule } from '../src/migration/index.js';
 
 export default class Reschedule extends BaseCommand {
   static override summary = "Move an armed VM's deadline, within the operator's limit; the owner is told";
@@ -20,25 +20,10 @@ export default class Reschedule extends BaseCommand {
 
   async run(): Promise<RescheduleResult> {
     const { args, flags } = await this.parse(Reschedule);
-    const rt = await openRuntime({
-      configDir: this.config.configDir,
-      dataDir: this.config.dataDir,
-      configFile: flags.config,
-    });
-    try {
-      const result = await reschedule(
-        rt,
-        { vm: args.vm, deadline: flags.deadline },
-        stderrProgress(this.jsonEnabled()),
-      );
-      if (!this.jsonEnabled()) {
-        this.log(
-          `${result.vm}: deadline ${result.previousDeadline ?? 'none'} → ${result.deadline} (limit ${result.latest}).`,
-        );
-      }
-      return result;
-    } finally {
-      await rt.close();
-    }
+    const result = await this.withRuntime(flags, (rt) =>
+      reschedule(rt, { vm: args.vm, deadline: flags.deadline }, stderrProgress(this.jsonEnabled())),
+    );
+    if (!this.jsonEnabled()) this.log(formatReschedule(result));
+    return result;
   }
 }

@@ -1,14 +1,10 @@
 import { Flags } from '@oclif/core';
+import { formatServing } from '../src/app/format/links.js';
 import { stderrProgress } from '../src/app/progress/vm-progress.js';
-import { openRuntime } from '../src/app/runtime.js';
+import { type ServeResult, serveUntilStopped } from '../src/app/serve.js';
 import { BaseCommand } from '../src/cli/base-command.js';
-import { serveOwnerLinks } from '../src/migration/owner-links.js';
+import { untilStopped } from '../src/cli/stop-signal.js';
 import { DEFAULT_LISTEN } from '../src/notify/serve-links.js';
-
-export interface ServeResult {
-  listening: string;
-  baseUrl: string;
-}
 
 export default class Serve extends BaseCommand {
   static override summary = 'Serve the owners’ self-service links (reboot now, reschedule)';
@@ -28,23 +24,13 @@ export default class Serve extends BaseCommand {
 
   async run(): Promise<ServeResult> {
     const { flags } = await this.parse(Serve);
-    const rt = await openRuntime({
-      configDir: this.config.configDir,
-      dataDir: this.config.dataDir,
-      configFile: flags.config,
-    });
-    try {
-      const serving = await serveOwnerLinks(rt, flags.listen, stderrProgress(this.jsonEnabled()));
-      this.logToStderr(`Serving links on ${serving.origin} (links point at ${serving.baseUrl})`);
-      await new Promise<void>((resolve) => {
-        const stop = () => resolve();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
-      await serving.close();
-      return { listening: serving.origin, baseUrl: serving.baseUrl };
-    } finally {
-      await rt.close();
-    }
+    return this.withRuntime(flags, (rt) =>
+      untilStopped((stop) =>
+        serveUntilStopped(rt, flags.listen, stop, {
+          progress: stderrProgress(this.jsonEnabled()),
+          onServing: (links) => this.logToStderr(formatServing(links)),
+        }),
+      ),
+    );
   }
 }

@@ -1,12 +1,11 @@
 import { Args, Flags } from '@oclif/core';
 import { formatDrainStatus } from '../src/app/format/drain-status.js';
 import { formatStatus } from '../src/app/format/migration.js';
-import { storePath } from '../src/app/runtime.js';
+import { hostDrainStatus, migrationStatus } from '../src/app/status.js';
 import { BaseCommand } from '../src/cli/base-command.js';
-import { type DrainStatus, drainStatus } from '../src/drain/status.js';
+import type { DrainStatus } from '../src/drain/status.js';
 import { RehomeError } from '../src/errors.js';
-import { type StatusResult, status } from '../src/migration/status.js';
-import { openSqliteStore } from '../src/store/sqlite/open.js';
+import type { StatusResult } from '../src/migration/index.js';
 
 export default class Status extends BaseCommand {
   static override summary = 'Show migrations: phase, sync progress, deadline and, for one VM, its history';
@@ -26,18 +25,13 @@ export default class Status extends BaseCommand {
   async run(): Promise<StatusResult | DrainStatus> {
     const { args, flags } = await this.parse(Status);
     if (flags.host && args.vm) throw new RehomeError('Give a VM or --host, not both', 'invalid-input');
-    const store = openSqliteStore(storePath(this.config.dataDir));
-    try {
-      if (flags.host) {
-        const drain = await drainStatus(store, flags.host);
-        if (!this.jsonEnabled()) this.log(formatDrainStatus(drain));
-        return drain;
-      }
-      const result = await status({ store }, args.vm);
-      if (!this.jsonEnabled()) this.log(formatStatus(result));
-      return result;
-    } finally {
-      await store.close();
+    if (flags.host) {
+      const drain = await hostDrainStatus(this.runtimePaths(flags), flags.host);
+      if (!this.jsonEnabled()) this.log(formatDrainStatus(drain));
+      return drain;
     }
+    const result = await migrationStatus(this.runtimePaths(flags), args.vm);
+    if (!this.jsonEnabled()) this.log(formatStatus(result));
+    return result;
   }
 }

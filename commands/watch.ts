@@ -1,9 +1,10 @@
 import { Flags } from '@oclif/core';
+import { formatServing } from '../src/app/format/links.js';
 import { stderrProgress } from '../src/app/progress/vm-progress.js';
-import { openRuntime } from '../src/app/runtime.js';
+import { watchUntilStopped } from '../src/app/watch.js';
 import { BaseCommand } from '../src/cli/base-command.js';
-import { type ServingOwnerLinks, serveOwnerLinks } from '../src/migration/owner-links.js';
-import { Watcher, type WatchSummary } from '../src/migration/watch.js';
+import { untilStopped } from '../src/cli/stop-signal.js';
+import type { WatchSummary } from '../src/migration/index.js';
 
 export default class Watch extends BaseCommand {
   static override summary =
@@ -23,29 +24,17 @@ export default class Watch extends BaseCommand {
 
   async run(): Promise<WatchSummary> {
     const { flags } = await this.parse(Watch);
-    const rt = await openRuntime({
-      configDir: this.config.configDir,
-      dataDir: this.config.dataDir,
-      configFile: flags.config,
-    });
-    const stop = new AbortController();
-    const onSignal = () => stop.abort();
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    const progress = stderrProgress(false);
-    let links: ServingOwnerLinks | undefined;
-    try {
-      if (flags.serve) {
-        links = await serveOwnerLinks(rt, flags.serve, progress);
-        this.logToStderr(`Serving links on ${links.origin} (links point at ${links.baseUrl})`);
-      }
-      const watcher = new Watcher(rt, progress, { reconcileMs: flags['reconcile-interval'] * 1000 });
-      return await watcher.run(stop.signal);
-    } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      await links?.close();
-      await rt.close();
-    }
+    const options = {
+      reconcileMs: flags['reconcile-interval'] * 1000,
+      ...(flags.serve ? { serve: flags.serve } : {}),
+    };
+    return this.withRuntime(flags, (rt) =>
+      untilStopped((stop) =>
+        watchUntilStopped(rt, options, stop, {
+          progress: stderrProgress(false),
+          onServing: (links) => this.logToStderr(formatServing(links)),
+        }),
+      ),
+    );
   }
 }

@@ -1,13 +1,8 @@
 import { Args, Flags } from '@oclif/core';
+import { formatHostAdded } from '../../src/app/format/hosts.js';
+import { addConfiguredHost, type HostsAddResult } from '../../src/app/hosts.js';
 import { BaseCommand } from '../../src/cli/base-command.js';
-import { configPath, loadConfig, saveConfig } from '../../src/config/config-file.js';
-import { addHost, parseLabels } from '../../src/config/hosts.js';
-import type { HostConfig } from '../../src/config/schema.js';
-
-export interface HostsAddResult {
-  configPath: string;
-  added: HostConfig;
-}
+import { parseLabels } from '../../src/config/hosts.js';
 
 export default class HostsAdd extends BaseCommand {
   static override summary = 'Add a hypervisor host to the rehome config';
@@ -38,15 +33,13 @@ export default class HostsAdd extends BaseCommand {
 
   async run(): Promise<HostsAddResult> {
     const { args, flags } = await this.parse(HostsAdd);
-    const loaded = await loadConfig(configPath(this.config.configDir, flags.config));
-    const added = addHost(loaded, {
+    const result = await addConfiguredHost(this.runtimePaths(flags), {
       name: args.name,
       address: flags.address ?? args.name,
       labels: parseLabels(flags.label),
       imageDir: flags['image-dir'],
     });
-    await saveConfig(loaded);
-    if (!this.jsonEnabled()) this.log(`Added host ${added.name} (${added.address}) to ${loaded.path}`);
-    return { configPath: loaded.path, added };
+    if (!this.jsonEnabled()) this.log(formatHostAdded(result));
+    return result;
   }
 }

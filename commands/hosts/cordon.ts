@@ -1,10 +1,8 @@
 import { Args } from '@oclif/core';
-import { storePath } from '../../src/app/runtime.js';
+import { cordon } from '../../src/app/cordon.js';
+import { formatCordon } from '../../src/app/format/cordon.js';
 import { BaseCommand } from '../../src/cli/base-command.js';
-import { configPath, loadConfig } from '../../src/config/config-file.js';
-import { type CordonResult, cordonHost } from '../../src/drain/cordon.js';
-import { requireConfiguredHost } from '../../src/drain/make-plan.js';
-import { openSqliteStore } from '../../src/store/sqlite/open.js';
+import type { CordonResult } from '../../src/drain/cordon.js';
 
 export default class HostsCordon extends BaseCommand {
   static override summary = 'Stop placing VMs on a host (its own VMs stay where they are)';
@@ -20,15 +18,8 @@ export default class HostsCordon extends BaseCommand {
 
   async run(): Promise<CordonResult> {
     const { args, flags } = await this.parse(HostsCordon);
-    const { config } = await loadConfig(configPath(this.config.configDir, flags.config));
-    requireConfiguredHost(config, args.host);
-    const store = openSqliteStore(storePath(this.config.dataDir));
-    try {
-      const result = await cordonHost(store, args.host);
-      if (!this.jsonEnabled()) this.log(result.message);
-      return result;
-    } finally {
-      await store.close();
-    }
+    const result = await this.withRuntime(flags, (rt) => cordon(rt, args.host));
+    if (!this.jsonEnabled()) this.log(formatCordon(result));
+    return result;
   }
 }

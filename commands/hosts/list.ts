@@ -1,12 +1,6 @@
 import { formatHostsTable } from '../../src/app/format/hosts.js';
+import { type HostsListResult, listHosts } from '../../src/app/hosts.js';
 import { BaseCommand } from '../../src/cli/base-command.js';
-import { configPath, loadConfig } from '../../src/config/config-file.js';
-import type { HostConfig } from '../../src/config/schema.js';
-
-export interface HostsListResult {
-  configPath: string;
-  hosts: HostConfig[];
-}
 
 export default class HostsList extends BaseCommand {
   static override summary = 'List the hypervisor hosts in the rehome config';
@@ -14,8 +8,8 @@ export default class HostsList extends BaseCommand {
 
   async run(): Promise<HostsListResult> {
     const { flags } = await this.parse(HostsList);
-    const loaded = await loadConfig(configPath(this.config.configDir, flags.config));
-    if (!this.jsonEnabled()) this.log(formatHostsTable(loaded.config.hosts));
-    return { configPath: loaded.path, hosts: loaded.config.hosts };
+    const result = await listHosts(this.runtimePaths(flags));
+    if (!this.jsonEnabled()) this.log(formatHostsTable(result.hosts));
+    return result;
   }
 }

@@ -1,13 +1,7 @@
 import { Args } from '@oclif/core';
+import { formatHostRemoved } from '../../src/app/format/hosts.js';
+import { type HostsRemoveResult, removeConfiguredHost } from '../../src/app/hosts.js';
 import { BaseCommand } from '../../src/cli/base-command.js';
-import { configPath, loadConfig, saveConfig } from '../../src/config/config-file.js';
-import { removeHost } from '../../src/config/hosts.js';
-import type { HostConfig } from '../../src/config/schema.js';
-
-export interface HostsRemoveResult {
-  configPath: string;
-  removed: HostConfig;
-}
 
 export default class HostsRemove extends BaseCommand {
   static override summary = 'Remove a hypervisor host from the rehome config';
@@ -22,10 +16,8 @@ export default class HostsRemove extends BaseCommand {
 
   async run(): Promise<HostsRemoveResult> {
     const { args, flags } = await this.parse(HostsRemove);
-    const loaded = await loadConfig(configPath(this.config.configDir, flags.config));
-    const removed = removeHost(loaded, args.name);
-    await saveConfig(loaded);
-    if (!this.jsonEnabled()) this.log(`Removed host ${removed.name} from ${loaded.path}`);
-    return { configPath: loaded.path, removed };
+    const result = await removeConfiguredHost(this.runtimePaths(flags), args.name);
+    if (!this.jsonEnabled()) this.log(formatHostRemoved(result));
+    return result;
   }
 }

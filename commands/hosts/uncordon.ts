@@ -1,10 +1,8 @@
 import { Args } from '@oclif/core';
-import { storePath } from '../../src/app/runtime.js';
+import { uncordon } from '../../src/app/cordon.js';
+import { formatUncordon } from '../../src/app/format/cordon.js';
 import { BaseCommand } from '../../src/cli/base-command.js';
-import { configPath, loadConfig } from '../../src/config/config-file.js';
-import { type CordonResult, uncordonHost } from '../../src/drain/cordon.js';
-import { requireConfiguredHost } from '../../src/drain/make-plan.js';
-import { openSqliteStore } from '../../src/store/sqlite/open.js';
+import type { CordonResult } from '../../src/drain/cordon.js';
 
 export default class HostsUncordon extends BaseCommand {
   static override summary = 'Let VMs be placed on a host again (also ends its draining mark)';
@@ -17,15 +15,8 @@ export default class HostsUncordon extends BaseCommand {
 
   async run(): Promise<CordonResult> {
     const { args, flags } = await this.parse(HostsUncordon);
-    const { config } = await loadConfig(configPath(this.config.configDir, flags.config));
-    requireConfiguredHost(config, args.host);
-    const store = openSqliteStore(storePath(this.config.dataDir));
-    try {
-      const result = await uncordonHost(store, args.host);
-      if (!this.jsonEnabled()) this.log(result.message);
-      return result;
-    } finally {
-      await store.close();
-    }
+    const result = await this.withRuntime(flags, (rt) => uncordon(rt, args.host));
+    if (!this.jsonEnabled()) this.log(formatUncordon(result));
+    return result;
   }
 }

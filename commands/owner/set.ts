@@ -1,10 +1,8 @@
 import { Args, Flags } from '@oclif/core';
+import { formatOwnerSet } from '../../src/app/format/owner.js';
+import { setOwner } from '../../src/app/owner.js';
 import { BaseCommand } from '../../src/cli/base-command.js';
-import { configPath, loadConfig } from '../../src/config/config-file.js';
-import { sshOptionsFromConfig } from '../../src/config/ssh-options.js';
-import { SshPool } from '../../src/host/ssh-pool.js';
-import { HostConnections } from '../../src/libvirt/host-connections.js';
-import { type SetOwnerResult, setVmOwner } from '../../src/notify/owner-set.js';
+import type { SetOwnerResult } from '../../src/notify/owner-set.js';
 
 export default class OwnerSet extends BaseCommand {
   static override summary = "Record a VM's owner in its libvirt metadata";
@@ -31,28 +29,17 @@ export default class OwnerSet extends BaseCommand {
 
   async run(): Promise<SetOwnerResult> {
     const { args, flags } = await this.parse(OwnerSet);
-    const { config } = await loadConfig(configPath(this.config.configDir, flags.config));
-    const connections = new HostConnections(config.hosts, new SshPool(sshOptionsFromConfig(config)));
-    try {
-      const result = await setVmOwner({
-        vm: args.vm,
-        address: args.address,
-        timeZone: flags['time-zone'],
-        host: flags.host,
-        hosts: config.hosts.map((host) => host.name),
-        connect: (host) => connections.libvirt(host),
-      });
-      if (!this.jsonEnabled()) {
-        const zone = result.owner.timeZone ? ` (${result.owner.timeZone})` : '';
-        this.log(
-          `Owner of ${result.vm} on ${result.host}: ${result.owner.address}${zone} [${result.applied.join(', ')}]`,
-        );
-        for (const skipped of result.unreachable)
-          this.warn(`could not search ${skipped.host}: ${skipped.error}`);
-      }
-      return result;
-    } finally {
-      await connections.closeAll();
+    const result = await setOwner(this.runtimePaths(flags), {
+      vm: args.vm,
+      address: args.address,
+      timeZone: flags['time-zone'],
+      host: flags.host,
+    });
+    if (!this.jsonEnabled()) {
+      this.log(formatOwnerSet(result));
+      for (const skipped of result.unreachable)
+        this.warn(`could not search ${skipped.host}: ${skipped.error}`);
     }
+    return result;
   }
 }

@@ -1,14 +1,9 @@
 import { Args, Flags } from '@oclif/core';
 import { formatDrainPlan } from '../../src/app/format/drain-plan.js';
-import { withInventoryProgress } from '../../src/app/progress/inventory.js';
-import { storePath } from '../../src/app/runtime.js';
+import { planDrain } from '../../src/app/plan-drain.js';
 import { BaseCommand } from '../../src/cli/base-command.js';
 import { ExitCode } from '../../src/cli/exit-codes.js';
-import { progressMode } from '../../src/cli/progress-lines.js';
-import { configPath, loadConfig } from '../../src/config/config-file.js';
-import { makeDrainPlan } from '../../src/drain/make-plan.js';
 import type { DrainPlanReport } from '../../src/drain/types.js';
-import { openSqliteStore } from '../../src/store/sqlite/open.js';
 
 export default class PlanDrain extends BaseCommand {
   static override summary =
@@ -38,25 +33,14 @@ export default class PlanDrain extends BaseCommand {
 
   async run(): Promise<DrainPlanReport> {
     const { args, flags } = await this.parse(PlanDrain);
-    const { config } = await loadConfig(configPath(this.config.configDir, flags.config));
-    const store = openSqliteStore(storePath(this.config.dataDir));
-    const mode = progressMode({ json: this.jsonEnabled(), isTty: process.stderr.isTTY === true });
-    let report: DrainPlanReport;
-    try {
-      report = await withInventoryProgress(
-        config.hosts.map((host) => host.name),
-        mode,
-        (callbacks) =>
-          makeDrainPlan(config, store, args.host, {
-            ...callbacks,
-            strategy: flags.strategy as 'spread' | 'pack',
-            explain: flags.explain,
-            ...(flags['link-speed'] ? { linkSpeedMiBps: flags['link-speed'] } : {}),
-          }),
-      );
-    } finally {
-      await store.close();
-    }
+    const options = {
+      strategy: flags.strategy as 'spread' | 'pack',
+      explain: flags.explain,
+      ...(flags['link-speed'] ? { linkSpeedMiBps: flags['link-speed'] } : {}),
+    };
+    const report = await this.withRuntime(flags, (rt) =>
+      planDrain(rt, args.host, options, this.progressMode()),
+    );
     if (!this.jsonEnabled()) this.log(formatDrainPlan(report, { explain: flags.explain }));
     if (report.blocked) process.exitCode = ExitCode.blocked;
     return report;

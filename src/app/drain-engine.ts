@@ -1,6 +1,5 @@
 import type { PrepareAndArm } from '../drain/types.js';
-import { migrate } from '../migration/migrate.js';
-import type { Runtime } from '../migration/runtime.js';
+import { migrate, type Runtime } from '../migration/index.js';
 
 /** The migration engine's prepare-and-arm (what `rehome migrate VM --to HOST` runs), as the drain calls it. */
 export function enginePrepareAndArm(rt: Runtime): PrepareAndArm {

@@ -1,14 +1,14 @@
 import { hostname } from 'node:os';
-import { configPath, loadConfig } from '../config/config-file.js';
+import { configPath, type LoadedConfig, loadConfig } from '../config/config-file.js';
+import type { RehomeConfig } from '../config/schema.js';
 import { sshOptionsFromConfig } from '../config/ssh-options.js';
 import { RehomeError } from '../errors.js';
+import type { SshConnectOptions } from '../host/ssh-connection.js';
 import { SshPool } from '../host/ssh-pool.js';
 import { HostConnections } from '../libvirt/host-connections.js';
-import { closeNotices } from '../migration/notices.js';
-import type { Runtime } from '../migration/runtime.js';
-import { migrationSettings } from '../migration/settings.js';
-import type { HostsPort } from '../migration/types.js';
+import { closeNotices, type HostsPort, migrationSettings, type Runtime } from '../migration/index.js';
 import { defaultStorePath, openSqliteStore } from '../store/sqlite/open.js';
+import type { Store } from '../store/types.js';
 
 export interface RuntimePaths {
   configDir: string;
@@ -17,15 +17,48 @@ export interface RuntimePaths {
 }
 
 /** REHOME_DATA_DIR overrides oclif's dataDir; the database is `rehome.db` in it. */
-export function storePath(dataDir: string): string {
+function storePath(dataDir: string): string {
   return defaultStorePath(process.env.REHOME_DATA_DIR || dataDir);
 }
 
-export async function openRuntime(paths: RuntimePaths): Promise<Runtime> {
-  const { config } = await loadConfig(configPath(paths.configDir, paths.configFile));
+/** The config file named by --config, or config.yaml in the config directory. */
+export function loadConfigFile(paths: RuntimePaths): Promise<LoadedConfig> {
+  return loadConfig(configPath(paths.configDir, paths.configFile));
+}
+
+/** The one place SSH connections to the configured hosts are made: one connection and one libvirt client per host. */
+export function openHostConnections(
+  config: RehomeConfig,
+  overrides: SshConnectOptions = {},
+): HostConnections {
+  return new HostConnections(config.hosts, new SshPool({ ...sshOptionsFromConfig(config), ...overrides }));
+}
+
+/** Runs `work` with the config, the store and the host connections, and closes them all afterwards. */
+export async function withRuntime<T>(paths: RuntimePaths, work: (rt: Runtime) => Promise<T>): Promise<T> {
+  const rt = await openRuntime(paths);
+  try {
+    return await work(rt);
+  } finally {
+    await rt.close();
+  }
+}
+
+/** Runs `work` with the state database alone: for reading it without a config (`rehome status`). */
+export async function withStore<T>(paths: RuntimePaths, work: (store: Store) => Promise<T>): Promise<T> {
+  const store = openSqliteStore(storePath(paths.dataDir));
+  try {
+    return await work(store);
+  } finally {
+    await store.close();
+  }
+}
+
+async function openRuntime(paths: RuntimePaths): Promise<Runtime> {
+  const { config } = await loadConfigFile(paths);
   const certDir = config.tls?.certDir;
   const store = openSqliteStore(storePath(paths.dataDir));
-  const connections = new HostConnections(config.hosts, new SshPool(sshOptionsFromConfig(config)));
+  const connections = openHostConnections(config);
   const hosts: HostsPort = {
     ssh: (host) => connections.ssh(host),
     libvirt: (host) => connections.libvirt(host),

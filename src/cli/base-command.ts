@@ -1,6 +1,9 @@
 import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
+import { type RuntimePaths, withRuntime } from '../app/runtime.js';
 import { type ErrorKind, RehomeError } from '../errors.js';
+import type { Runtime } from '../migration/index.js';
 import { ExitCode, exitCodeForKind } from './exit-codes.js';
+import { type ProgressMode, progressMode } from './progress-lines.js';
 import { suggestionsFor } from './suggestions.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
@@ -21,6 +24,20 @@ export abstract class BaseCommand extends Command {
       helpGroup: 'GLOBAL',
     }),
   };
+
+  /** oclif's config and data directories, and the config file named by --config (or REHOME_CONFIG). */
+  protected runtimePaths(flags: { config?: string }): RuntimePaths {
+    return { configDir: this.config.configDir, dataDir: this.config.dataDir, configFile: flags.config };
+  }
+
+  protected withRuntime<T>(flags: { config?: string }, work: (rt: Runtime) => Promise<T>): Promise<T> {
+    return withRuntime(this.runtimePaths(flags), work);
+  }
+
+  /** Progress on stderr: live on a terminal, timestamped lines otherwise (cron), nothing under --json. */
+  protected progressMode(): ProgressMode {
+    return progressMode({ json: this.jsonEnabled(), isTty: process.stderr.isTTY === true });
+  }
 
   protected override async catch(
     err: Error & { exitCode?: number; oclif?: { exit?: number } },

@@ -1,9 +1,7 @@
-import type { HostStateChange, HostStateName, Store } from '../store/types.js';
+import type { HostStateChange, Store } from '../store/types.js';
 
-export interface CordonResult extends HostStateChange {
-  /** What the command did, for people: e.g. "lab-a cordoned" or "lab-a is already draining (no change)". */
-  message: string;
-}
+/** What `hosts cordon` and `hosts uncordon` did: the host's state before and after, and whether it was written. */
+export type CordonResult = HostStateChange;
 
 /**
  * Cordons a host: no VM is placed on it any more. Already cordoned or draining: no change (a draining host is already
@@ -11,29 +9,11 @@ export interface CordonResult extends HostStateChange {
  */
 export async function cordonHost(store: Store, host: string): Promise<CordonResult> {
   const current = (await store.getHostState(host))?.state;
-  if (current) return unchanged(host, current);
-  const change = await store.setHostState(host, 'cordoned', 'cordon');
-  return {
-    ...change,
-    message: change.changed ? `${host} cordoned` : `${host} is already cordoned (no change)`,
-  };
+  if (current) return { host, before: current, after: current, changed: false };
+  return store.setHostState(host, 'cordoned', 'cordon');
 }
 
 /** Opens the host to new VMs again (also ends a drain's mark). Already active: no change. */
 export async function uncordonHost(store: Store, host: string): Promise<CordonResult> {
-  const change = await store.setHostState(host, 'active');
-  const message = change.changed
-    ? `${host} uncordoned (was ${change.before})`
-    : `${host} is not cordoned (no change)`;
-  return { ...change, message };
-}
-
-function unchanged(host: string, state: HostStateName): CordonResult {
-  return {
-    host,
-    before: state,
-    after: state,
-    changed: false,
-    message: `${host} is already ${state} (no change)`,
-  };
+  return store.setHostState(host, 'active');
 }

@@ -1,9 +1,8 @@
 import type { RehomeConfig } from '../config/schema.js';
 import { RehomeError } from '../errors.js';
-import { readFleetFacts } from '../inventory/fleet-facts.js';
+import { type Fleet, readFleetFacts } from '../inventory/fleet-facts.js';
 import type { InventoryCallbacks } from '../inventory/types.js';
 import type { Strategy } from '../placement/types.js';
-import type { Store } from '../store/types.js';
 import { planHostDrain } from './plan.js';
 import { drainSettings, linkSpeed } from './settings.js';
 import type { DrainPlanReport } from './types.js';
@@ -17,15 +16,14 @@ export interface MakeDrainPlanOptions extends InventoryCallbacks {
 
 /** Reads the fleet (readFleetFacts) and plans the drain of `host`. Changes nothing anywhere. */
 export async function makeDrainPlan(
-  config: RehomeConfig,
-  store: Pick<Store, 'listHostStates'>,
+  fleet: Fleet,
   host: string,
   options: MakeDrainPlanOptions = {},
 ): Promise<DrainPlanReport> {
-  requireConfiguredHost(config, host);
+  requireConfiguredHost(fleet.config, host);
   const { strategy, explain, linkSpeedMiBps, ...callbacks } = options;
-  const speed = linkSpeed(linkSpeedMiBps, drainSettings(config));
-  const facts = await readFleetFacts(config, store, { ...callbacks, cpuHost: host });
+  const speed = linkSpeed(linkSpeedMiBps, drainSettings(fleet.config));
+  const facts = await readFleetFacts(fleet, { ...callbacks, cpuHost: host });
   return planHostDrain(host, facts, {
     linkSpeed: speed,
     ...(strategy ? { strategy } : {}),

@@ -1,18 +1,8 @@
-import type { RehomeConfig } from '../config/schema.js';
 import { RehomeError } from '../errors.js';
 import { placeOne } from '../placement/plan.js';
-import type { Strategy } from '../placement/types.js';
-import type { Store } from '../store/types.js';
-import { readFleetFacts } from './fleet-facts.js';
+import type { Strategy, TargetChoice } from '../placement/types.js';
+import { type Fleet, readFleetFacts } from './fleet-facts.js';
 import type { PlacementInput } from './placement-facts.js';
-
-export interface TargetChoice {
-  target: string;
-  /** Placement's reason for this host. */
-  reason: string;
-  /** Warning verdicts of the chosen host (e.g. a host-model CPU that changes). */
-  warnings: string[];
-}
 
 export interface VmToPlace {
   name: string;
@@ -27,12 +17,11 @@ export interface VmToPlace {
  * lists why each host was skipped.
  */
 export async function chooseTarget(
-  config: RehomeConfig,
-  store: Pick<Store, 'listHostStates'>,
+  fleet: Fleet,
   vm: VmToPlace,
   options: { strategy?: Strategy } = {},
 ): Promise<TargetChoice> {
-  const facts = await readFleetFacts(config, store, { cpuHost: vm.source });
+  const facts = await readFleetFacts(fleet, { cpuHost: vm.source });
   return targetFor(vm, facts, options);
 }
 

@@ -1,13 +1,10 @@
 import type { RehomeConfig } from '../config/schema.js';
-import { sshOptionsFromConfig } from '../config/ssh-options.js';
-import { SshPool } from '../host/ssh-pool.js';
 import { DomainXml } from '../libvirt/domain-xml.js';
-import { HostConnections } from '../libvirt/host-connections.js';
 import type { VmFacts } from '../placement/types.js';
 import type { HostStateRecord, Store } from '../store/types.js';
 import { type CompareCpu, compareGuestCpus } from './cpu-compare.js';
 import { applyHostPolicy, hostPolicyOverrides } from './host-policies.js';
-import { inventoryHosts } from './inventory.js';
+import { type InventoryConnections, inventoryHosts } from './inventory.js';
 import { type PlacementInput, toPlacementFacts } from './placement-facts.js';
 import type { Inventory, InventoryCallbacks } from './types.js';
 
@@ -16,35 +13,26 @@ export type FleetFactsOptions = InventoryCallbacks & {
   cpuHost?: string;
 };
 
-/**
- * What placement needs, read fresh for `rehome plan drain`, `rehome drain` and `rehome migrate` without --to: every
- * configured host over its own SSH connection (closed afterwards), with the store's host states (so cordoned and
- * draining hosts are no targets) and the config's policies. Changes nothing anywhere.
- */
-export async function readFleetFacts(
-  config: RehomeConfig,
-  store: Pick<Store, 'listHostStates'>,
-  options: FleetFactsOptions = {},
-): Promise<PlacementInput & { inventory: Inventory }> {
-  const connections = new HostConnections(config.hosts, new SshPool(sshOptionsFromConfig(config)));
-  try {
-    return await gatherFleetFacts(config, connections, await store.listHostStates(), options);
-  } finally {
-    await connections.closeAll();
-  }
+/** The configured fleet as the runtime reaches it: the config, the store's host states and the host connections. */
+export interface Fleet {
+  config: RehomeConfig;
+  store: Pick<Store, 'listHostStates'>;
+  hosts: InventoryConnections;
 }
 
 /**
- * Placement facts for the whole configured fleet: every host read in parallel, per-host policy overrides applied,
- * host states from the store, and compare-hypervisor-CPU verdicts for the custom CPUs of the VMs on `cpuHost`.
+ * What placement needs, read fresh for `rehome plan drain`, `rehome drain` and `rehome migrate` without --to: every
+ * configured host read in parallel over the fleet's connections, per-host policy overrides applied, the store's host
+ * states (so cordoned and draining hosts are no targets), and compare-hypervisor-CPU verdicts for the custom CPUs of
+ * the VMs on `cpuHost`. Changes nothing anywhere.
  */
-export async function gatherFleetFacts(
-  config: RehomeConfig,
-  connections: HostConnections,
-  hostStates: readonly HostStateRecord[],
+export async function readFleetFacts(
+  fleet: Fleet,
   options: FleetFactsOptions = {},
 ): Promise<PlacementInput & { inventory: Inventory }> {
+  const { config, hosts: connections } = fleet;
   const { cpuHost, ...callbacks } = options;
+  const hostStates = await fleet.store.listHostStates();
   const inventory = await inventoryHosts(config.hosts, connections, {
     ...callbacks,
     sharedPrefixes: config.storage?.sharedPrefixes ?? [],
@@ -59,7 +47,7 @@ export async function gatherFleetFacts(
 
 /** `<domain type=…>` of the VMs with a custom CPU model, by UUID; a VM whose XML cannot be read is left out. */
 async function domainTypes(
-  connections: HostConnections,
+  connections: InventoryConnections,
   vms: readonly VmFacts[],
 ): Promise<Map<string, string>> {
   const types = new Map<string, string>();

@@ -1,10 +1,9 @@
 /** The facts of one host, read over its SSH connection and its libvirt connection at the same time. */
-import type { SshConnection } from '../host/ssh-connection.js';
 import type { LibvirtClient, LibvirtVersion } from '../libvirt/client.js';
 import { ListAllNetworksFlags } from '../libvirt/protocol/constants.js';
 import { readDomains } from './domains.js';
 import { hostCpuFromCapabilities, networkBridge } from './host-xml.js';
-import { bridgeNames, freeBytesIn } from './node-commands.js';
+import { bridgeNames, freeBytesIn, type NodeShell } from './node-commands.js';
 import type { HostFactsReport, InventoryHost, NetworkFacts, Version } from './types.js';
 
 export interface HostReadOptions {
@@ -13,7 +12,7 @@ export interface HostReadOptions {
 
 export async function readHost(
   host: InventoryHost,
-  ssh: SshConnection,
+  ssh: NodeShell,
   libvirt: LibvirtClient,
   options: HostReadOptions = {},
 ): Promise<Omit<HostFactsReport, 'elapsedMs'>> {

@@ -1,7 +1,14 @@
-import type { HostConnections } from '../libvirt/host-connections.js';
+import type { LibvirtClient } from '../libvirt/client.js';
 import { describeFailure } from './failure.js';
 import { readHost } from './host.js';
+import type { NodeShell } from './node-commands.js';
 import type { HostInventory, Inventory, InventoryHost, InventoryOptions } from './types.js';
+
+/** How the inventory reaches a host: the runtime's host connections, or a fake. */
+export interface InventoryConnections {
+  ssh(host: string): Promise<NodeShell>;
+  libvirt(host: string): Promise<LibvirtClient>;
+}
 
 /**
  * Reads every host at once. A host that fails (SSH refused, host key rejected, libvirtd down) becomes a failure entry
@@ -9,7 +16,7 @@ import type { HostInventory, Inventory, InventoryHost, InventoryOptions } from '
  */
 export async function inventoryHosts(
   hosts: readonly InventoryHost[],
-  connections: HostConnections,
+  connections: InventoryConnections,
   options: InventoryOptions = {},
 ): Promise<Inventory> {
   const results = await Promise.all(hosts.map((host) => inventoryHost(host, connections, options)));
@@ -18,7 +25,7 @@ export async function inventoryHosts(
 
 async function inventoryHost(
   host: InventoryHost,
-  connections: HostConnections,
+  connections: InventoryConnections,
   options: InventoryOptions,
 ): Promise<HostInventory> {
   const started = performance.now();

@@ -4,7 +4,10 @@ import type { SshConnection } from '../host/ssh-connection.js';
 
 const TIMEOUT_MS = 15_000;
 
-async function run(ssh: SshConnection, argv: string[]): Promise<string> {
+/** What these commands need of an SSH connection. */
+export type NodeShell = Pick<SshConnection, 'exec' | 'name'>;
+
+async function run(ssh: NodeShell, argv: string[]): Promise<string> {
   const result = await ssh.exec(argv, { timeoutMs: TIMEOUT_MS });
   if (result.code !== 0) {
     throw new RehomeError(
@@ -16,7 +19,7 @@ async function run(ssh: SshConnection, argv: string[]): Promise<string> {
 }
 
 /** Free bytes for an unprivileged writer in the file system holding `dir` (`df -B1 --output=avail`). */
-export async function freeBytesIn(ssh: SshConnection, dir: string): Promise<number> {
+export async function freeBytesIn(ssh: NodeShell, dir: string): Promise<number> {
   return parseDfAvail(await run(ssh, ['df', '-B1', '--output=avail', '--', dir]));
 }
 
@@ -28,7 +31,7 @@ export function parseDfAvail(output: string): number {
 }
 
 /** Names of the host's Linux bridges (`ip -j link show type bridge`). */
-export async function bridgeNames(ssh: SshConnection): Promise<string[]> {
+export async function bridgeNames(ssh: NodeShell): Promise<string[]> {
   return parseIpLinkBridges(await run(ssh, ['ip', '-j', 'link', 'show', 'type', 'bridge']));
 }
 

@@ -19,7 +19,6 @@ test('cordon and uncordon are idempotent on a real SQLite file, and survive a re
   clock.ms = Date.parse('2026-11-25T11:00:00.000Z');
   const second = await cordonHost(store, 'kvm7');
   t.like(second, { before: 'cordoned', after: 'cordoned', changed: false });
-  t.regex(second.message, /already cordoned \(no change\)/);
   t.deepEqual(await store.getHostState('kvm7'), record, 'nothing written the second time');
   await store.close();
 

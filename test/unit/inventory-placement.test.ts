@@ -1,7 +1,7 @@
 import test from 'ava';
+import { formatInventory } from '../../src/app/format/inventory.js';
 import { configSchema } from '../../src/config/schema.js';
 import { HostKeyUnknownError } from '../../src/host/host-key-errors.js';
-import { formatInventory } from '../../src/app/format/inventory.js';
 import { inventoryHosts } from '../../src/inventory/inventory.js';
 import { DEFAULT_PLACEMENT_POLICY, toPlacementFacts } from '../../src/inventory/placement-facts.js';
 import type {

@@ -1,12 +1,12 @@
 import { table } from '../../cli/table.js';
 import type { DrainPlanEntry, DrainPlanReport } from '../../drain/types.js';
 import { formatBytes, formatKiB } from '../../placement/units.js';
-import { formatDuration } from './duration.js';
+import { formatEta } from './eta.js';
 
 const SPEED_SOURCE = {
   flag: 'from --link-speed',
   config: 'from placement.linkSpeedMiBps in the config',
-  'measured-in-design': 'block copy over TLS as measured on these machines (DESIGN.md)',
+  'measured-in-design': 'measured for a block copy over TLS',
 } as const;
 
 /** `rehome plan drain` for people: a line per VM, its reason or blockers, totals, and with explain every candidate. */
@@ -18,7 +18,7 @@ export function formatDrainPlan(report: DrainPlanReport, options: { explain?: bo
       formatKiB(d.memoryKiB),
       String(d.vcpus),
       formatBytes(d.bytesToCopy),
-      formatDuration(d.etaSeconds),
+      formatEta(d.etaSeconds),
       d.status === 'placed' ? d.target : 'BLOCKED',
     ]);
   }
@@ -29,7 +29,7 @@ export function formatDrainPlan(report: DrainPlanReport, options: { explain?: bo
   sections.push(
     [
       `${totals.placed} of ${totals.vms} VM${totals.vms === 1 ? '' : 's'} have a target, ${totals.blocked} blocked.`,
-      `To copy: ${formatBytes(totals.bytesToCopy)}, about ${formatDuration(totals.etaSeconds ?? 0)} at ${report.linkSpeed.mibPerSec} MiB/s (${SPEED_SOURCE[report.linkSpeed.source]}).`,
+      `To copy: ${formatBytes(totals.bytesToCopy)}, about ${formatEta(totals.etaSeconds ?? 0)} at ${report.linkSpeed.mibPerSec} MiB/s (${SPEED_SOURCE[report.linkSpeed.source]}).`,
       ...(report.hostStates.length > 0
         ? [`Not targets: ${report.hostStates.map((s) => `${s.host} (${s.state})`).join(', ')}.`]
         : []),

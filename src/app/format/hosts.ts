@@ -1,5 +1,6 @@
 import { table } from '../../cli/table.js';
 import type { HostConfig } from '../../config/schema.js';
+import type { HostsAddResult, HostsRemoveResult } from '../hosts.js';
 
 /** Plain aligned columns for `rehome hosts list` (no colour, so it pipes and diffs well). */
 export function formatHostsTable(hosts: readonly HostConfig[]): string {
@@ -17,4 +18,12 @@ export function formatHostsTable(hosts: readonly HostConfig[]): string {
     ]),
   ];
   return table(rows);
+}
+
+export function formatHostAdded(result: HostsAddResult): string {
+  return `Added host ${result.added.name} (${result.added.address}) to ${result.configPath}`;
+}
+
+export function formatHostRemoved(result: HostsRemoveResult): string {
+  return `Removed host ${result.removed.name} from ${result.configPath}`;
 }

@@ -1,6 +1,4 @@
-import type { MigrateResult } from '../../migration/migrate.js';
-import type { StatusResult } from '../../migration/status.js';
-import type { ProgressEvent } from '../../migration/types.js';
+import type { MigrateResult, ProgressEvent, StatusResult } from '../../migration/index.js';
 import { formatBytes } from '../../placement/units.js';
 
 /** One progress line for stderr: ISO time, VM, step, what happened. */

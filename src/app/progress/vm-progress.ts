@@ -1,5 +1,5 @@
 import { ProgressLines, type ProgressMode } from '../../cli/progress-lines.js';
-import type { ProgressSink } from '../../migration/types.js';
+import type { ProgressSink } from '../../migration/index.js';
 import { formatProgress, formatStep } from '../format/migration.js';
 
 /** Progress lines on stderr with timestamps, or nothing (under --json). For the long-running and one-pass commands. */

@@ -1,0 +1,13 @@
+import { type CordonResult, cordonHost, uncordonHost } from '../drain/cordon.js';
+import { requireConfiguredHost } from '../drain/make-plan.js';
+import type { Runtime } from '../migration/index.js';
+
+export function cordon(rt: Runtime, host: string): Promise<CordonResult> {
+  requireConfiguredHost(rt.config, host);
+  return cordonHost(rt.store, host);
+}
+
+export function uncordon(rt: Runtime, host: string): Promise<CordonResult> {
+  requireConfiguredHost(rt.config, host);
+  return uncordonHost(rt.store, host);
+}
