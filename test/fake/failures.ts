@@ -1,0 +1,35 @@
+/** Failures on demand: the next call of `op` (a libvirt method or a shell command's argv[0]) on a host fails. */
+export interface PlannedFailure {
+  op: string;
+  host?: string;
+  error: Error;
+  /** How many more calls fail. */
+  times: number;
+}
+
+export class Failures {
+  private readonly planned: PlannedFailure[] = [];
+
+  add(op: string, error: Error, options: { host?: string; times?: number } = {}): void {
+    this.planned.push({
+      op,
+      error,
+      times: options.times ?? 1,
+      ...(options.host ? { host: options.host } : {}),
+    });
+  }
+
+  /** The planned failure for this call, consumed; undefined when the call goes through. */
+  take(host: string, op: string): Error | undefined {
+    const index = this.planned.findIndex((f) => f.op === op && (f.host === undefined || f.host === host));
+    const found = this.planned[index];
+    if (!found) return undefined;
+    found.times--;
+    if (found.times <= 0) this.planned.splice(index, 1);
+    return found.error;
+  }
+
+  get pending(): readonly PlannedFailure[] {
+    return this.planned;
+  }
+}

@@ -1,0 +1,113 @@
+import type { GuestSpec } from './guest-xml.js';
+import { readDomainXml } from './guest-xml.js';
+
+export type FakeDomainState = 'running' | 'paused' | 'shutoff';
+
+/** One block copy in a source QEMU: `cur` moves towards `end` by `bytesPerPoll` each time it is read. */
+export interface FakeBlockJob {
+  disk: string;
+  cur: number;
+  end: number;
+  bytesPerPoll: number;
+  destination: { address: string; port: number; exportName: string };
+}
+
+export interface FakeDomain {
+  name: string;
+  uuid: string;
+  /** Runtime id while active, -1 when shut off. */
+  id: number;
+  state: FakeDomainState;
+  persistent: boolean;
+  /** The inactive (persistent) definition. */
+  xml: string;
+  /** NIC link states by lower-case MAC, live only. */
+  links: Map<string, 'up' | 'down'>;
+  jobs: Map<string, FakeBlockJob>;
+  /** The guest ignores the ACPI power button (a graceful reboot request does nothing). */
+  ignoresAcpi: boolean;
+}
+
+/** A file on the host. An image's `data` stands for its contents: a copy is complete when the data matches. */
+export type FakeFile = { kind: 'image'; virtualSize: number; data: string } | { kind: 'text'; text: string };
+
+export interface FakeProcess {
+  pid: number;
+  argv: string[];
+  state: 'running' | 'zombie';
+  /** For qemu-nbd: where it listens and what it serves. */
+  address?: string;
+  port?: number;
+  exportName?: string;
+  imagePath?: string;
+  /** A process that ignores SIGTERM (closeExport then waits and gives up). */
+  ignoresTerm?: boolean;
+}
+
+export interface FakeNetwork {
+  name: string;
+  uuid: string;
+  /** `<host mac=… ip=…/>` entries of its DHCP section. */
+  dhcpHosts: string[];
+}
+
+/** The state of one hypervisor host: domains, files, processes, networks. No behaviour beyond bookkeeping. */
+export class FakeHost {
+  readonly domains = new Map<string, FakeDomain>();
+  readonly files = new Map<string, FakeFile>();
+  readonly processes = new Map<number, FakeProcess>();
+  readonly networks = new Map<string, FakeNetwork>();
+  /** Every argv run over the shell, in order. */
+  readonly commands: string[][] = [];
+  reachable = true;
+
+  constructor(
+    readonly name: string,
+    readonly address: string,
+  ) {}
+
+  domainByUuid(uuid: string): FakeDomain | undefined {
+    return this.domains.get(uuid);
+  }
+
+  domainByName(name: string): FakeDomain | undefined {
+    return [...this.domains.values()].find((domain) => domain.name === name);
+  }
+
+  isActive(domain: FakeDomain | undefined): boolean {
+    return domain !== undefined && domain.state !== 'shutoff';
+  }
+
+  liveExports(): FakeProcess[] {
+    return [...this.processes.values()].filter((p) => p.state === 'running' && p.exportName !== undefined);
+  }
+
+  image(path: string): Extract<FakeFile, { kind: 'image' }> | undefined {
+    const file = this.files.get(path);
+    return file?.kind === 'image' ? file : undefined;
+  }
+
+  /** Defines a guest as a test's starting point, with its disk images; running unless told otherwise. */
+  addGuest(spec: GuestSpec, xml: string, state: FakeDomainState, nextId: number): FakeDomain {
+    for (const disk of spec.disks) {
+      this.files.set(disk.path, {
+        kind: 'image',
+        virtualSize: disk.virtualSize,
+        data: `${spec.name}:${disk.dev}:v0`,
+      });
+    }
+    const domain: FakeDomain = {
+      name: spec.name,
+      uuid: spec.uuid,
+      id: state === 'shutoff' ? -1 : nextId,
+      state,
+      persistent: true,
+      xml,
+      links: new Map(readDomainXml(xml).macs.map((mac) => [mac, 'up'])),
+      jobs: new Map(),
+      ignoresAcpi: false,
+    };
+    this.domains.set(spec.uuid, domain);
+    return domain;
+  }
+}

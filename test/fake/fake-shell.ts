@@ -1,0 +1,148 @@
+import type { FakeHost, FakeProcess } from './fake-host.js';
+import type { FakeHypervisor } from './fake-hypervisor.js';
+import type { FakeSession } from './fake-session.js';
+import type { ExecResult } from './src-imports.js';
+
+const ok = (stdout = ''): ExecResult => ({ stdout, stderr: '', code: 0 });
+const fail = (stderr: string, code = 1): ExecResult => ({ stdout: '', stderr, code });
+
+/** libvirt names a NIC's tap with the guest MAC's first byte set to 0xfe. */
+const tapMac = (mac: string) => `fe${mac.slice(2)}`;
+
+/**
+ * A RemoteShell over one fake host: answers the argv the sync layer and the engine send (qemu-img, qemu-nbd, ss,
+ * cat of pid files and /proc, kill, tail --pid, rm, test, mkdir, ip -o link). Anything else exits 127.
+ */
+export class FakeShell {
+  constructor(
+    private readonly host: FakeHost,
+    private readonly world: FakeHypervisor,
+    private readonly session: FakeSession,
+  ) {}
+
+  get name(): string {
+    return this.host.name;
+  }
+
+  async exec(argv: readonly string[]): Promise<ExecResult> {
+    const call = await this.session.enter();
+    if (!this.host.reachable) throw new Error(`ssh: connect to host ${this.host.name}: No route to host`);
+    this.host.commands.push([...argv]);
+    const failure = this.world.failures.take(this.host.name, argv[0] ?? '');
+    const result = failure ? fail(failure.message) : this.run(argv);
+    await this.session.leave(call);
+    return result;
+  }
+
+  private run(argv: readonly string[]): ExecResult {
+    const [command, ...args] = argv;
+    switch (command) {
+      case 'test':
+        return this.host.files.has(args[1] ?? '') ? ok() : fail('', 1);
+      case 'mkdir':
+        return ok();
+      case 'qemu-img':
+        return this.qemuImg(args);
+      case 'qemu-nbd':
+        return this.qemuNbd(argv);
+      case 'ss':
+        return ok(
+          this.host
+            .liveExports()
+            .map((p) => `LISTEN 0      5      ${p.address}:${p.port}      0.0.0.0:*`)
+            .join('\n'),
+        );
+      case 'cat':
+        return this.cat(args);
+      case 'kill':
+        return this.kill(Number(args[args.length - 1]));
+      case 'tail':
+        return ok();
+      case 'rm':
+        for (const path of args.filter((arg) => !arg.startsWith('-'))) this.host.files.delete(path);
+        return ok();
+      case 'ip':
+        return ok(this.ipLink());
+      default:
+        return fail(`fake shell: ${command}: command not found`, 127);
+    }
+  }
+
+  private qemuImg(args: string[]): ExecResult {
+    if (args[0] === 'create') {
+      const [path, size] = args.slice(-2) as [string, string];
+      this.host.files.set(path, { kind: 'image', virtualSize: Number(size), data: 'empty' });
+      return ok();
+    }
+    if (args[0] === 'info') {
+      const path = args[args.length - 1] ?? '';
+      const image = this.host.image(path);
+      if (!image) return fail(`qemu-img: Could not open '${path}': No such file or directory`);
+      return ok(JSON.stringify({ 'virtual-size': image.virtualSize, format: 'qcow2', filename: path }));
+    }
+    return fail(`qemu-img: unknown command ${args[0]}`);
+  }
+
+  private qemuNbd(argv: readonly string[]): ExecResult {
+    const option = (name: string) => argv[argv.indexOf(name) + 1];
+    const imagePath = argv[argv.length - 1] ?? '';
+    const address = option('-b') ?? '';
+    const port = Number(option('-p'));
+    const exportName = option('-x') ?? '';
+    const pidFile = argv.find((arg) => arg.startsWith('--pid-file='))?.slice('--pid-file='.length) ?? '';
+    if (!this.host.image(imagePath))
+      return fail(`qemu-nbd: Failed to blk_new_open '${imagePath}': No such file`);
+    if (this.host.liveExports().some((p) => p.port === port))
+      return fail('qemu-nbd: Failed to bind socket: Address already in use');
+    const process: FakeProcess = {
+      pid: this.world.nextPid(),
+      argv: [...argv],
+      state: 'running',
+      address,
+      port,
+      exportName,
+      imagePath,
+    };
+    this.host.processes.set(process.pid, process);
+    this.host.files.set(pidFile, { kind: 'text', text: `${process.pid}\n` });
+    return ok();
+  }
+
+  private cat(paths: string[]): ExecResult {
+    const proc = /^\/proc\/(\d+)\/stat$/.exec(paths[0] ?? '');
+    if (proc) {
+      const process = this.host.processes.get(Number(proc[1]));
+      if (!process) return fail(`cat: ${paths[0]}: No such file or directory`);
+      const name = (process.argv[0] ?? '').split('/').pop();
+      const state = process.state === 'zombie' ? 'Z' : 'S';
+      return ok(
+        `${process.pid} (${name}) ${state} 1 ${process.pid} ${process.pid} 0 -1\n${process.argv.join('\0')}\0`,
+      );
+    }
+    const file = this.host.files.get(paths[0] ?? '');
+    if (file?.kind !== 'text') return fail(`cat: ${paths[0]}: No such file or directory`);
+    return ok(file.text);
+  }
+
+  /** SIGTERM: qemu-nbd flushes and exits; its clients (mirror jobs) lose their target. */
+  private kill(pid: number): ExecResult {
+    if (!this.host.processes.has(pid)) return fail(`kill: (${pid}) - No such process`);
+    this.host.processes.delete(pid);
+    return ok();
+  }
+
+  private ipLink(): string {
+    const lines: string[] = [];
+    let index = 10;
+    for (const domain of this.host.domains.values()) {
+      if (domain.state === 'shutoff') continue;
+      for (const mac of domain.links.keys()) {
+        lines.push(
+          `${index}: vnet${index - 10}: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue master br0 state UNKNOWN mode DEFAULT group default qlen 1000\\    link/ether ${tapMac(mac)} brd ff:ff:ff:ff:ff:ff`,
+        );
+        index++;
+      }
+    }
+    return lines.join('\n');
+  }
+}
