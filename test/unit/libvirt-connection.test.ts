@@ -168,6 +168,15 @@ test('a keepalive PING is answered with a PONG', async (t) => {
   connection.close();
 });
 
+const KEEPALIVE_PONG = encodePacket({
+  program: KEEPALIVE_PROGRAM,
+  version: 1,
+  procedure: KeepaliveProcedure.pong,
+  type: MessageType.message,
+  serial: 0,
+  status: 0,
+});
+
 test('client keepalive pings a silent server, then fails the connection and its calls', async (t) => {
   const stream = new FakeLibvirtStream();
   const connection = new RpcConnection(stream, { keepalive: { intervalMs: 20, count: 3 } });
@@ -187,15 +196,7 @@ test('client keepalive pings a silent server, then fails the connection and its 
 test('an answering server keeps the keepalive connection up', async (t) => {
   const stream = new FakeLibvirtStream();
   const connection = new RpcConnection(stream, { keepalive: { intervalMs: 20, count: 3 } });
-  const pong = encodePacket({
-    program: KEEPALIVE_PROGRAM,
-    version: 1,
-    procedure: KeepaliveProcedure.pong,
-    type: MessageType.message,
-    serial: 0,
-    status: 0,
-  });
-  const timer = setInterval(() => stream.serverSends(pong), 15);
+  const timer = setInterval(() => stream.serverSends(KEEPALIVE_PONG), 15);
   await new Promise((resolve) => setTimeout(resolve, 150));
   clearInterval(timer);
   t.false(connection.closed);
@@ -229,16 +230,7 @@ test('a keepalive timer that fires late (a busy event loop) pings before it give
   const [ping] = await stream.sentPackets(1);
   t.is(ping?.header.procedure, KeepaliveProcedure.ping);
   t.false(connection.closed, 'not declared dead before a single ping was sent');
-  stream.serverSends(
-    encodePacket({
-      program: KEEPALIVE_PROGRAM,
-      version: 1,
-      procedure: KeepaliveProcedure.pong,
-      type: MessageType.message,
-      serial: 0,
-      status: 0,
-    }),
-  );
+  stream.serverSends(KEEPALIVE_PONG);
   await new Promise((resolve) => setTimeout(resolve, 30));
   t.false(connection.closed);
   connection.close();
