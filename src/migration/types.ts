@@ -2,6 +2,7 @@ import type { LibvirtClient } from '../libvirt/client.js';
 import type { NoticeKind } from '../notify/index.js';
 import type { TargetChoice } from '../placement/types.js';
 import type { DiskJob, JobDetails, MigrationRecord } from '../store/types.js';
+import type { ClaimedExport } from '../sync/nbd-export.js';
 import type { RemoteShell } from '../sync/remote.js';
 import type { MirrorMode, NbdExport } from '../sync/types.js';
 
@@ -10,6 +11,8 @@ export interface MigrationJob extends JobDetails {
   disks: DiskJob[];
   exports: NbdExport[];
   mode: MirrorMode;
+  /** Journaled before prepare-target creates an export's image, cleared once the export is journaled. */
+  claimedExport?: ClaimedExport;
   bandwidthBytesPerSec?: number;
   /** The source's `dumpxml --inactive`, taken when arming: the target's definition is made from it. */
   inactiveXml?: string;

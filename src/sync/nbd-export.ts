@@ -54,11 +54,24 @@ async function pathExists(shell: RemoteShell, path: string): Promise<boolean> {
   return (await shell.exec(['test', '-e', path])).code === 0;
 }
 
+/** An export journaled before createExport makes its image: whatever is at these paths then is rehome's own. */
+export type ClaimedExport = Pick<NbdExport, 'disk' | 'host' | 'imagePath' | 'exportName' | 'pidFile'>;
+
+export function pidFileFor(runDir: string, exportName: string): string {
+  return posix.join(runDir, `${exportName}.pid`);
+}
+
 /**
  * Creates an empty qcow2 of the given virtual size and exports it over NBD with x509 TLS (client certificate
  * required). Refuses to overwrite an existing image. The port is the first free one; a lost race for it is retried.
+ * `claim` runs once the image is known not to exist, before anything is created: the caller journals the image
+ * there, so that what an interrupted call leaves is known to be its own (see removeUnfinishedExport).
  */
-export async function createExport(shell: RemoteShell, spec: CreateExportSpec): Promise<NbdExport> {
+export async function createExport(
+  shell: RemoteShell,
+  spec: CreateExportSpec,
+  claim: () => Promise<void> = async () => {},
+): Promise<NbdExport> {
   if (await pathExists(shell, spec.imagePath)) {
     throw new RehomeError(
       `${spec.imagePath} already exists on ${spec.host}; rehome will not overwrite it`,
@@ -66,6 +79,7 @@ export async function createExport(shell: RemoteShell, spec: CreateExportSpec): 
       ['Remove it, or cancel the migration that created it.'],
     );
   }
+  await claim();
   await mustExec(shell, ['mkdir', '-p', spec.runDir, posix.dirname(spec.imagePath)]);
   await mustExec(shell, [
     'qemu-img',
@@ -76,7 +90,7 @@ export async function createExport(shell: RemoteShell, spec: CreateExportSpec): 
     spec.imagePath,
     String(spec.virtualSizeBytes),
   ]);
-  const pidFile = posix.join(spec.runDir, `${spec.exportName}.pid`);
+  const pidFile = pidFileFor(spec.runDir, spec.exportName);
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     const used = parseListeningPorts((await mustExec(shell, ['ss', '-Htln'])).stdout);
@@ -128,7 +142,11 @@ export async function observeExport(
 }
 
 /** SIGTERM, then wait until it has exited: qemu-nbd flushes the image on the way out. Idempotent. */
-export async function closeExport(shell: RemoteShell, nbd: NbdExport, timeoutMs = 15_000): Promise<void> {
+export async function closeExport(
+  shell: RemoteShell,
+  nbd: Pick<NbdExport, 'host' | 'pid' | 'exportName' | 'pidFile'>,
+  timeoutMs = 15_000,
+): Promise<void> {
   if ((await observeExport(shell, nbd)) === 'alive') {
     await shell.exec(['kill', '-TERM', String(nbd.pid)]);
     // One round trip that returns when the pid is gone, instead of polling over SSH (the cutover waits on this).
@@ -148,6 +166,17 @@ export async function closeExport(shell: RemoteShell, nbd: NbdExport, timeoutMs 
     }
   }
   await shell.exec(['rm', '-f', nbd.pidFile]);
+}
+
+/**
+ * What an interrupted createExport of ours may have left: its qemu-nbd, if the pid file names one serving this
+ * export, the pid file and the image. Only for an image claimed before it was created. Idempotent.
+ */
+export async function removeUnfinishedExport(shell: RemoteShell, claimed: ClaimedExport): Promise<void> {
+  const pidFile = await shell.exec(['cat', claimed.pidFile]);
+  const pid = pidFile.code === 0 ? Number(pidFile.stdout.trim()) : 0;
+  await closeExport(shell, { ...claimed, pid });
+  await removeImage(shell, claimed);
 }
 
 /** Removes the target image (only after its export is closed). Idempotent. */

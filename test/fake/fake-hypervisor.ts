@@ -66,8 +66,11 @@ export class FakeHypervisor {
     });
   }
 
-  /** The next call of `op` (a LibvirtClient method or a command's argv[0]) fails; on a shell, with exit 1. */
-  failNext(op: string, error?: Error, options: { host?: string; times?: number } = {}): void {
+  /**
+   * The next call of `op` (a LibvirtClient method or a command's argv[0]) fails, or the one after `after` calls that
+   * go through; on a shell, with exit 1.
+   */
+  failNext(op: string, error?: Error, options: { host?: string; times?: number; after?: number } = {}): void {
     this.failures.add(
       op,
       error ?? libvirtError(LibvirtErrorCode.internalError, `internal error: injected failure of ${op}`),

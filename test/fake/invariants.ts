@@ -14,6 +14,15 @@ function job(record: MigrationRecord): MigrationJob {
   return record.job as unknown as MigrationJob;
 }
 
+/** The journal still lists every local disk of the guest (all of the lab's are local). */
+function assertEveryDiskJournaled(t: T, lab: Lab, record: MigrationRecord): void {
+  t.deepEqual(
+    job(record).disks.map((d) => d.target),
+    lab.guest.disks.map((d) => d.dev),
+    'a disk is missing from the journal',
+  );
+}
+
 /** What the target must not hold after a rollback: no domain, no live export, no image, no pid file. */
 export function assertTargetClean(t: T, lab: Lab, record: MigrationRecord): void {
   const target = lab.fake.host(record.targetHost);
@@ -28,6 +37,13 @@ export function assertTargetClean(t: T, lab: Lab, record: MigrationRecord): void
     t.false(target.files.has(disk.targetPath), `${disk.targetPath} is left on the target`);
   for (const nbd of job(record).exports)
     t.false(target.files.has(nbd.pidFile), `${nbd.pidFile} is left on the target`);
+  // Also what an interrupted export left before the record knew it (its pid file is named after the export).
+  const exportPrefix = `rehome-${record.id.slice(0, 8)}-`;
+  t.deepEqual(
+    [...target.files.keys()].filter((path) => path.includes(exportPrefix)),
+    [],
+    'a file of this migration is left on the target',
+  );
 }
 
 /** After a rollback: the guest runs on the source as before (persistent, links up, no mirror), target clean. */
@@ -51,6 +67,7 @@ export function assertRolledBack(t: T, lab: Lab, record: MigrationRecord): void 
  */
 export function assertMoved(t: T, lab: Lab, record: MigrationRecord): void {
   assertNeverTwoCopies(t, lab);
+  assertEveryDiskJournaled(t, lab, record);
   const target = lab.fake.host(record.targetHost);
   const source = lab.fake.host(record.sourceHost);
   const moved = target.domainByUuid(lab.guest.uuid);
@@ -88,6 +105,7 @@ export function assertMoved(t: T, lab: Lab, record: MigrationRecord): void {
 export function assertArmed(t: T, lab: Lab, record: MigrationRecord): void {
   assertNeverTwoCopies(t, lab);
   t.is(record.phase, 'armed');
+  assertEveryDiskJournaled(t, lab, record);
   const source = lab.fake.host(record.sourceHost).domainByUuid(lab.guest.uuid);
   t.is(source?.state, 'running');
   t.deepEqual(

@@ -51,31 +51,20 @@ for (const [index, variant] of variants.entries()) {
       const record = await lab.migration();
       const step = await failedStep(lab);
       assertNeverTwoCopies(t, lab);
-      if (step !== undefined) {
-        // A journaled step failure: the point of no return decides.
+      if (outcome !== 'done') {
+        // Every failure, in a step's check or its run, is journaled with its step: the point of no return decides.
+        t.not(step, undefined, 'the failure was not journaled');
         t.is(
           outcome,
-          CUTOVER_STEP_NAMES.indexOf(step) <= noReturn ? 'rolled-back' : 'failed',
+          CUTOVER_STEP_NAMES.indexOf(step ?? '') <= noReturn ? 'rolled-back' : 'failed',
           `failed in ${step}`,
         );
       }
-      // An error thrown by a step's check is not journaled (engine/runner.ts): runCutover cannot tell where it
-      // happened and rolls back, which the undos refuse once the target runs.
       switch (outcome) {
         case 'done':
           return assertMoved(t, lab, record);
         case 'rolled-back':
           t.is(record.phase, 'rolled-back');
-          // Gap: links-down journals the MACs it set down only after the last NIC, so a failure at the second
-          // NIC leaves the first one down after the rollback (steps/cutover.ts, links-down run).
-          if (step === 'links-down' && lab.fake.host('src').domainByUuid(lab.guest.uuid)?.links.size === 2) {
-            const links = [...(lab.fake.host('src').domainByUuid(lab.guest.uuid)?.links.values() ?? [])];
-            if (links.includes('down')) {
-              t.deepEqual(links, ['down', 'up']);
-              t.is((record.job as { linksDown?: string[] }).linksDown, undefined);
-              return;
-            }
-          }
           return assertRolledBack(t, lab, record);
         default:
           t.is(record.phase, 'failed', String(outcome));
@@ -92,5 +81,31 @@ test('a failed start on the target (the point of no return itself) rolls back', 
   lab.fake.failNext('createDomain', undefined, { host: 'dst' });
   const process = lab.process('cutover');
   t.is(await runCutover(await lab.context(process)), 'rolled-back');
+  assertRolledBack(t, lab, await lab.migration());
+});
+
+test('the second of two NICs fails to go down: after the rollback both links are up', async (t) => {
+  const lab = new Lab(t, { networkNic: true });
+  await lab.arm();
+  lab.fake.failNext('updateDevice', undefined, { host: 'src', after: 1 });
+  const process = lab.process('cutover');
+  t.is(await runCutover(await lab.context(process)), 'rolled-back');
+  t.is(await failedStep(lab), 'links-down');
+  const record = await lab.migration();
+  t.deepEqual([...(lab.fake.host('src').domainByUuid(lab.guest.uuid)?.links.values() ?? [])], ['up', 'up']);
+  assertRolledBack(t, lab, record);
+});
+
+test('an error thrown by a check is journaled with its step, and the cutover rolls back from there', async (t) => {
+  const lab = new Lab(t);
+  await lab.arm();
+  const process = lab.process('cutover');
+  const ctx = await lab.context(process);
+  // destroy-source's check is the first to ask the source for its block jobs.
+  lab.fake.failNext('getBlockJobInfo', undefined, { host: 'src', after: 2 });
+  t.is(await runCutover(ctx), 'rolled-back');
+  t.is(await failedStep(lab), 'destroy-source');
+  t.true((await lab.auditSteps()).includes('destroy-source:error'));
+  t.regex((await lab.migration()).lastError ?? '', /^Step destroy-source failed: .*injected failure/);
   assertRolledBack(t, lab, await lab.migration());
 });

@@ -114,19 +114,24 @@ test('a mirror job that vanishes while armed: reconcile mirrors again and re-arm
   assertNeverTwoCopies(t, lab);
 });
 
-test('gap: one of two mirror jobs vanishes while armed and reconcile sees nothing wrong', async (t) => {
-  // observe() reports `jobs` when *some* disk has a job (src/migration/services/observe.ts), so a VM armed with
-  // one of its two mirrors gone reads as intact; its cutover will then roll back at converge.
+test('one of two mirror jobs vanishes while armed: reconcile mirrors that disk again and re-arms', async (t) => {
   const lab = new Lab(t, { disks: 2 });
   await lab.arm();
+  const intact = lab.fake.host('src').domainByUuid(lab.guest.uuid)?.jobs.get('vda');
   lab.fake.vanishJob('src', 'vm1', 'vdb');
   const process = lab.process('reconcile');
   const entries = await reconcile(process.rt, () => {});
   t.deepEqual(
     entries.map((entry) => entry.action),
-    ['none'],
+    ['remirror'],
   );
-  t.deepEqual([...(lab.fake.host('src').domainByUuid(lab.guest.uuid)?.jobs.keys() ?? [])], ['vda']);
+  assertArmed(t, lab, await lab.migration());
+  t.is(
+    lab.fake.host('src').domainByUuid(lab.guest.uuid)?.jobs.get('vda'),
+    intact,
+    'the intact job was restarted',
+  );
+  assertNeverTwoCopies(t, lab);
 });
 
 test('a mirror job that vanishes while armed, then a reboot: the cutover rolls back, the guest stays on the source', async (t) => {

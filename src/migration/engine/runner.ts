@@ -2,7 +2,7 @@ import { RehomeError } from '../../errors.js';
 import { canTransition, PHASES, type Phase } from '../../store/phases.js';
 import type { MigrationContext } from './context.js';
 import { holdBeforeStep, holdForever } from './faults.js';
-import type { Step } from './step.js';
+import type { CheckResult, Step } from './step.js';
 
 /** A step's precondition refused: nothing was done by it. */
 export class StepBlockedError extends RehomeError {
@@ -56,7 +56,12 @@ export async function runSteps(ctx: MigrationContext, steps: readonly Step[]): P
       await holdForever(() => ctx.note(step.name, `holding before ${step.name} (REHOME_FAULT_HOLD_BEFORE)`));
     }
     const vm = ctx.record.vmName;
-    const verdict = await step.check(ctx);
+    let verdict: CheckResult;
+    try {
+      verdict = await step.check(ctx);
+    } catch (err) {
+      throw await stepFailed(ctx, step, err, { during: 'check' });
+    }
     if (verdict.kind === 'skip') {
       await ctx.audit(step.name, 'info', { skipped: verdict.reason });
       ctx.progress({ vm, step: step.name, status: 'skip', message: verdict.reason });
@@ -75,12 +80,22 @@ export async function runSteps(ctx: MigrationContext, steps: readonly Step[]): P
       await ctx.audit(step.name, 'ok', { startedAt: startedAt.toISOString(), ms, ...detail });
       ctx.progress({ vm, step: step.name, status: 'done', message: `${ms} ms` });
     } catch (err) {
-      const message = (err as Error).message ?? String(err);
-      await ctx.audit(step.name, 'error', { startedAt: startedAt.toISOString(), error: message });
-      ctx.progress({ vm, step: step.name, status: 'error', message });
-      throw new StepFailedError(step.name, err);
+      throw await stepFailed(ctx, step, err, { startedAt: startedAt.toISOString() });
     }
   }
+}
+
+/** Journals a step's check or run that threw, and names the step, so that the caller knows where it stopped. */
+async function stepFailed(
+  ctx: MigrationContext,
+  step: Step,
+  err: unknown,
+  detail: Record<string, unknown>,
+): Promise<StepFailedError> {
+  const message = (err as Error).message ?? String(err);
+  await ctx.audit(step.name, 'error', { ...detail, error: message });
+  ctx.progress({ vm: ctx.record.vmName, step: step.name, status: 'error', message });
+  return new StepFailedError(step.name, err);
 }
 
 /**

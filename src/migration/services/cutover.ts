@@ -2,7 +2,7 @@ import { RehomeError } from '../../errors.js';
 import { DomainEventId, ShutdownMode } from '../../libvirt/protocol/constants.js';
 import type { Phase } from '../../store/phases.js';
 import type { MigrationContext } from '../engine/context.js';
-import { runSteps, StepFailedError, undoSteps } from '../engine/runner.js';
+import { runSteps, StepBlockedError, StepFailedError, undoSteps } from '../engine/runner.js';
 import type { Runtime } from '../runtime.js';
 import { type CutoverRun, cutoverSteps, POINT_OF_NO_RETURN } from '../steps/cutover.js';
 import { PREPARE_STEPS } from '../steps/prepare.js';
@@ -35,10 +35,7 @@ export async function runCutover(ctx: MigrationContext, run: CutoverRun = {}): P
     ctx.notices?.send(ctx.record, 'completed');
     return 'done';
   } catch (err) {
-    const failedAt =
-      err instanceof StepFailedError || err instanceof RehomeError
-        ? (err as StepFailedError).step
-        : undefined;
+    const failedAt = err instanceof StepFailedError || err instanceof StepBlockedError ? err.step : undefined;
     const names = steps.map((step) => step.name);
     const pastNoReturn =
       failedAt !== undefined && names.indexOf(failedAt) > names.indexOf(POINT_OF_NO_RETURN);

@@ -6,7 +6,7 @@ import { type DomainPresence, domainPresence } from '../engine/presence.js';
 export interface Observed {
   source: DomainPresence;
   target: DomainPresence;
-  /** Some local disk still has a block job on the source. */
+  /** Every local disk has its block job on the source (false when there are none). */
   jobs: boolean;
   /** Every export's qemu-nbd process is alive (false when there are none). */
   exportsAlive: boolean;
@@ -21,9 +21,10 @@ export async function observe(ctx: MigrationContext): Promise<Observed> {
   const source = await domainPresence(sourceClient, record.vmUuid);
   const target = await domainPresence(targetClient, record.vmUuid);
   let jobs = false;
-  if (source === 'running' || source === 'paused') {
+  if ((source === 'running' || source === 'paused') && ctx.job.disks.length > 0) {
+    jobs = true;
     for (const disk of ctx.job.disks) {
-      if (await sourceClient.getBlockJobInfo(ctx.domain, disk.target)) jobs = true;
+      if (!(await sourceClient.getBlockJobInfo(ctx.domain, disk.target))) jobs = false;
     }
   }
   let exportsAlive = ctx.job.exports.length > 0;

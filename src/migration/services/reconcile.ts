@@ -7,6 +7,7 @@ import { runSteps, undoSteps } from '../engine/runner.js';
 import type { Runtime } from '../runtime.js';
 import { arm } from '../steps/arm.js';
 import { PREPARE_STEPS } from '../steps/prepare.js';
+import { aliveExports } from '../steps/prepare-target.js';
 import { startMirrorStep } from '../steps/start-mirror.js';
 import { waitReady } from '../steps/wait-ready.js';
 import type { ProgressSink } from '../types.js';
@@ -26,10 +27,16 @@ export interface ReconcileEntry {
   reason: string;
 }
 
-/** Re-establishes a mirror: jobs into dead exports go, dead exports are recreated, then mirror, ready, armed. */
+/**
+ * Re-establishes a mirror: jobs into dead exports go, dead exports are recreated, then mirror, ready, armed. A job
+ * into a live export is intact and stays (start-mirror skips its disk).
+ */
 async function remirror(ctx: MigrationContext): Promise<void> {
   const client = await ctx.source();
-  for (const disk of ctx.job.disks) await abandonMirror(client, ctx.domain, disk.target);
+  const alive = new Set((await aliveExports(ctx)).map((nbd) => nbd.disk));
+  for (const disk of ctx.job.disks) {
+    if (!alive.has(disk.target)) await abandonMirror(client, ctx.domain, disk.target);
+  }
   if (ctx.record.phase !== 'mirror-lost') await ctx.moveTo('mirror-lost');
   await ctx.patchJob({ inCutover: false, converged: false });
   await runSteps(ctx, PREPARE_STEPS);

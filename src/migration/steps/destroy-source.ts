@@ -12,6 +12,8 @@ export function destroySource(mark: MarkMilestone): Step {
     async check(ctx) {
       const presence = await sourcePresence(ctx);
       if (presence === 'shutoff') return skip('the source is shut off');
+      // release-source undefined it: an earlier run of this cutover got past this step.
+      if (presence === 'missing' && ctx.job.converged) return skip('the source is gone after converging');
       if (presence !== 'paused') return blocked(`the guest must be paused, it is ${presence}`);
       if (!ctx.job.converged) return blocked('the mirror has not ended converged');
       const client = await ctx.source();

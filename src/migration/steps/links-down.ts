@@ -16,13 +16,17 @@ export const linksDown: Step = {
     const client = await ctx.source();
     const live = await client.getDomainXml(ctx.domain, DomainXmlFlags.none);
     const down: string[] = [];
-    for (const mac of guestMacs(ctx.job.inactiveXml)) {
-      const xml = interfaceWithLink(live, mac, 'down');
-      if (!xml) continue;
-      await client.updateDevice(ctx.domain, xml, DomainAffect.live);
-      down.push(mac);
+    try {
+      for (const mac of guestMacs(ctx.job.inactiveXml)) {
+        const xml = interfaceWithLink(live, mac, 'down');
+        if (!xml) continue;
+        await client.updateDevice(ctx.domain, xml, DomainAffect.live);
+        down.push(mac);
+      }
+    } finally {
+      // Also when a NIC fails half-way: the undo brings up the links set down before it.
+      await ctx.patchJob({ linksDown: down });
     }
-    await ctx.patchJob({ linksDown: down });
     return { linksDown: down };
   },
   async undo(ctx) {

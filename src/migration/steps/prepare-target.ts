@@ -1,10 +1,13 @@
 import { posix } from 'node:path';
 import {
+  type ClaimedExport,
   closeExport,
   createExport,
   imageVirtualSize,
   observeExport,
+  pidFileFor,
   removeImage,
+  removeUnfinishedExport,
 } from '../../sync/nbd-export.js';
 import type { NbdExport } from '../../sync/types.js';
 import type { MigrationContext } from '../engine/context.js';
@@ -51,32 +54,49 @@ export const prepareTarget: Step = {
       await closeExport(targetShell, stale);
       await removeImage(targetShell, stale);
     }
-    const disks = [];
-    for (const disk of ctx.job.disks) {
+    // An export an interrupted run claimed but never journaled: whatever it left is ours, and goes.
+    const unfinished = ctx.job.claimedExport;
+    if (unfinished) await removeUnfinishedExport(targetShell, unfinished);
+    // Always the full list: a journal with fewer disks would let a re-run skip the missing ones.
+    const disks = [...ctx.job.disks];
+    for (const [index, disk] of ctx.job.disks.entries()) {
       const virtualSizeBytes =
         disk.virtualSizeBytes || (await imageVirtualSize(sourceShell, disk.sourcePath));
-      disks.push({ ...disk, virtualSizeBytes });
+      disks[index] = { ...disk, virtualSizeBytes };
       if (alive.has(disk.target)) continue;
+      const exportName = exportNameFor(ctx.record.id, disk.target);
+      const claimed: ClaimedExport = {
+        disk: disk.target,
+        host: ctx.record.targetHost,
+        imagePath: disk.targetPath,
+        exportName,
+        pidFile: pidFileFor(ctx.settings.runDir, exportName),
+      };
       exports.push(
-        await createExport(targetShell, {
-          host: ctx.record.targetHost,
-          disk: disk.target,
-          bindAddress: address,
-          imagePath: disk.targetPath,
-          virtualSizeBytes,
-          exportName: exportNameFor(ctx.record.id, disk.target),
-          certDir: ctx.settings.certDir,
-          runDir: ctx.settings.runDir,
-          avoidPorts: exports.map((nbd) => nbd.port),
-        }),
+        await createExport(
+          targetShell,
+          {
+            host: ctx.record.targetHost,
+            disk: disk.target,
+            bindAddress: address,
+            imagePath: disk.targetPath,
+            virtualSizeBytes,
+            exportName,
+            certDir: ctx.settings.certDir,
+            runDir: ctx.settings.runDir,
+            avoidPorts: exports.map((nbd) => nbd.port),
+          },
+          () => ctx.patchJob({ disks, exports, claimedExport: claimed }),
+        ),
       );
-      await ctx.patchJob({ disks, exports });
+      await ctx.patchJob({ disks, exports, claimedExport: undefined });
     }
     await ctx.patchJob({ disks, exports });
     return { exports: exports.map((nbd) => `${nbd.address}:${nbd.port}/${nbd.exportName} pid ${nbd.pid}`) };
   },
   async undo(ctx) {
-    if (ctx.job.exports.length === 0) return;
+    const unfinished = ctx.job.claimedExport;
+    if (ctx.job.exports.length === 0 && !unfinished) return;
     const target = await domainPresence(await ctx.targetClient(), ctx.record.vmUuid);
     if (isActive(target)) throw new Error(`the VM is ${target} on ${ctx.record.targetHost}: its image stays`);
     const shell = await ctx.hosts.ssh(ctx.record.targetHost);
@@ -84,5 +104,6 @@ export const prepareTarget: Step = {
       await closeExport(shell, nbd);
       await removeImage(shell, nbd);
     }
+    if (unfinished) await removeUnfinishedExport(shell, unfinished);
   },
 };
