@@ -1,4 +1,3 @@
-import type { ProgressMode } from '../cli/progress-lines.js';
 import { type DrainRequest, drainHost } from '../drain/drain.js';
 import { requireConfiguredHost } from '../drain/make-plan.js';
 import type { DrainPlanReport, DrainResult } from '../drain/types.js';
@@ -7,6 +6,7 @@ import type { Strategy } from '../placement/types.js';
 import { enginePrepareAndArm } from './drain-engine.js';
 import { planDrain } from './plan-drain.js';
 import { withDrainProgress } from './progress/drain.js';
+import type { ProgressMode } from './progress/lines.js';
 
 export type DrainOutcome = DrainResult | { cancelled: true; plan: DrainPlanReport };
 

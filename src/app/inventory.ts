@@ -1,8 +1,8 @@
-import type { ProgressMode } from '../cli/progress-lines.js';
 import { RehomeError } from '../errors.js';
 import { inventoryHosts } from '../inventory/inventory.js';
 import type { Inventory } from '../inventory/types.js';
 import { withInventoryProgress } from './progress/inventory.js';
+import type { ProgressMode } from './progress/lines.js';
 import { loadConfigFile, openHostConnections, type RuntimePaths } from './runtime.js';
 
 export interface InventoryResult extends Inventory {

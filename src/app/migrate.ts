@@ -1,6 +1,6 @@
-import type { ProgressMode } from '../cli/progress-lines.js';
 import { chooseTarget } from '../inventory/choose-target.js';
 import { type MigrateOptions, type MigrateResult, migrate, type Runtime } from '../migration/index.js';
+import type { ProgressMode } from './progress/lines.js';
 import { withVmProgress } from './progress/vm-progress.js';
 
 /** `rehome migrate`: without `to`, placement picks the target over the runtime's connections. */

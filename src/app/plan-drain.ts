@@ -1,8 +1,8 @@
-import type { ProgressMode } from '../cli/progress-lines.js';
 import { type MakeDrainPlanOptions, makeDrainPlan } from '../drain/make-plan.js';
 import type { DrainPlanReport } from '../drain/types.js';
 import type { Runtime } from '../migration/index.js';
 import { withInventoryProgress } from './progress/inventory.js';
+import type { ProgressMode } from './progress/lines.js';
 
 export type PlanDrainOptions = Pick<MakeDrainPlanOptions, 'strategy' | 'explain' | 'linkSpeedMiBps'>;
 

@@ -1,9 +1,9 @@
 import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
+import { type ProgressMode, progressMode } from '../app/progress/lines.js';
 import { type RuntimePaths, withRuntime } from '../app/runtime.js';
 import { type ErrorKind, RehomeError } from '../errors.js';
 import type { Runtime } from '../migration/index.js';
 import { ExitCode, exitCodeForKind } from './exit-codes.js';
-import { type ProgressMode, progressMode } from './progress-lines.js';
 import { suggestionsFor } from './suggestions.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<

@@ -24,3 +24,8 @@ test('no domain folder imports the CLI or the application layer', (t) => {
   );
   t.is(grep.status, 1, `grep found (or failed):\n${grep.stdout}${grep.stderr}`);
 });
+
+test('the application layer does not reach up into the CLI edge', (t) => {
+  const grep = spawnSync('grep', ['-rnE', String.raw`from '(\.\./)+cli/`, 'src/app'], { encoding: 'utf8' });
+  t.is(grep.status, 1, `grep found (or failed):\n${grep.stdout}${grep.stderr}`);
+});

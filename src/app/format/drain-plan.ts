@@ -1,7 +1,7 @@
-import { table } from '../../cli/table.js';
 import type { DrainPlanEntry, DrainPlanReport } from '../../drain/types.js';
 import { formatBytes, formatKiB } from '../../placement/units.js';
 import { formatEta } from './eta.js';
+import { table } from './table.js';
 
 const SPEED_SOURCE = {
   flag: 'from --link-speed',

@@ -1,5 +1,5 @@
-import { table } from '../../cli/table.js';
 import type { DrainResult } from '../../drain/types.js';
+import { table } from './table.js';
 
 export function formatDrainResult(result: DrainResult): string {
   const { drain } = result;

@@ -1,5 +1,5 @@
-import { table } from '../../cli/table.js';
 import type { DrainStatus } from '../../drain/status.js';
+import { table } from './table.js';
 
 /** `rehome status --host HOST` for people: the host's state, its latest drain per VM, and whether it is empty. */
 export function formatDrainStatus(status: DrainStatus): string {

@@ -1,6 +1,6 @@
-import { table } from '../../cli/table.js';
 import type { HostConfig } from '../../config/schema.js';
 import type { HostsAddResult, HostsRemoveResult } from '../hosts.js';
+import { table } from './table.js';
 
 /** Plain aligned columns for `rehome hosts list` (no colour, so it pipes and diffs well). */
 export function formatHostsTable(hosts: readonly HostConfig[]): string {

@@ -1,7 +1,7 @@
-import { table } from '../../cli/table.js';
 /** Plain-text tables for `rehome inventory` (no colour: it pipes and diffs well). */
 import type { DomainFacts, HostFactsReport, Inventory } from '../../inventory/types.js';
 import { formatBytes } from '../../placement/units.js';
+import { table } from './table.js';
 
 export function formatInventory(inventory: Inventory): string {
   const sections = [formatHosts(inventory)];

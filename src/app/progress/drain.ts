@@ -2,8 +2,9 @@
  * The drain's view on stderr: a line per VM with its target, phase and sync progress. The drain itself reports
  * through callbacks and never prints.
  */
-import { ProgressLines, type ProgressMode } from '../../cli/progress-lines.js';
+
 import type { DrainCallbacks, DrainVmEvent } from '../../drain/types.js';
+import { ProgressLines, type ProgressMode } from './lines.js';
 
 export async function withDrainProgress<T>(
   mode: ProgressMode,

@@ -1,6 +1,7 @@
 /** Inventory progress on stderr: a line per host, from "reading" to its domain count or its failure. */
-import { ProgressLines, type ProgressMode } from '../../cli/progress-lines.js';
+
 import type { InventoryCallbacks } from '../../inventory/types.js';
+import { ProgressLines, type ProgressMode } from './lines.js';
 
 export async function withInventoryProgress<T>(
   hosts: readonly string[],

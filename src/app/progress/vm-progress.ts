@@ -1,6 +1,6 @@
-import { ProgressLines, type ProgressMode } from '../../cli/progress-lines.js';
 import type { ProgressSink } from '../../migration/index.js';
 import { formatProgress, formatStep } from '../format/migration.js';
+import { ProgressLines, type ProgressMode } from './lines.js';
 
 /** Progress lines on stderr with timestamps, or nothing (under --json). For the long-running and one-pass commands. */
 export function stderrProgress(quiet: boolean): ProgressSink {
