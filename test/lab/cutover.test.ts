@@ -1,54 +1,34 @@
 import test from 'ava';
-import {
-  assertGuestOn,
-  type Background,
-  phaseOf,
-  rehomeJson,
-  type StatusJson,
-  startRehome,
-  waitForPhase,
-} from './helpers-migration.js';
-import { agentQuery, agentReboot, defineGuest, labDown, labUp, waitForAgent } from './lab.js';
+import { assertGuestOn, phaseOf, rehomeJson, type StatusJson, waitForPhase } from './helpers-migration.js';
+import { agentQuery, agentReboot } from './lab.js';
+import { useMigrationLab } from './migration-lab.js';
 
-let watch: Background | undefined;
-
-test.before('lab up', async () => {
-  await labUp({ hosts: 2 });
-});
-
-test.after.always('lab down', async () => {
-  await watch?.stop();
-  await labDown();
-});
+const lab = useMigrationLab(test);
 
 test.serial(
   'a reboot while no rehome process runs is in place; it stays armed and moves at its next reboot under watch',
   async (t) => {
-    const guest = await defineGuest('cv1', { host: 'lab-a' });
-    await waitForAgent(guest.ip);
+    const guest = await lab.bootedGuest('cv1');
     await rehomeJson(['migrate', guest.name, '--to', 'lab-b']);
     const first = await agentQuery(guest.ip);
     await agentReboot(guest.ip);
     await assertGuestOn(t, guest, 'lab-a', first.boot + 1);
     t.is(await phaseOf(guest.name), 'armed', 'still armed after rebooting in place');
-    watch = await startRehome(['watch']);
+    const watch = await lab.startRehome(['watch']);
     await watch.waitForLog(/listening to lab-a/);
     const second = await agentQuery(guest.ip);
     await agentReboot(guest.ip);
     t.is(await waitForPhase(guest.name, ['done', 'rolled-back', 'failed']), 'done', await watch.log());
     await assertGuestOn(t, guest, 'lab-b', second.boot + 1);
-    await watch.stop();
-    watch = undefined;
   },
 );
 
 test.serial(
   'a pause later than the bound is undone: the guest boots in place, nothing lost, still armed',
   async (t) => {
-    const guest = await defineGuest('cv2', { host: 'lab-a' });
-    await waitForAgent(guest.ip);
+    const guest = await lab.bootedGuest('cv2');
     await rehomeJson(['migrate', guest.name, '--to', 'lab-b']);
-    watch = await startRehome(['watch'], { REHOME_FAULT_PAUSE_DELAY_MS: '1500' });
+    const watch = await lab.startRehome(['watch'], { REHOME_FAULT_PAUSE_DELAY_MS: '1500' });
     await watch.waitForLog(/listening to lab-a/);
     const before = await agentQuery(guest.ip);
     await agentReboot(guest.ip);
@@ -59,6 +39,5 @@ test.serial(
     const latencies = status.migrations.at(-1)?.pauseLatenciesMs ?? [];
     t.true(latencies.length === 1 && (latencies[0] ?? 0) > 1000, JSON.stringify(latencies));
     t.is((await watch.stop()) ?? 0, 0, 'watch exits cleanly on SIGTERM');
-    watch = undefined;
   },
 );

@@ -1,7 +1,7 @@
 /**
  * The README demo: three hosts, four guests on lab-a, lab-a drained while `rehome watch` runs; the guests reboot
  * themselves at random moments and come back on lab-b and lab-c, as the plan said. Tears the lab down in any case.
- * Run: flock /tmp/rehome-lab.lock npm run demo
+ * Run: npm run demo (it holds the machine's lab lock, /tmp/rehome-lab.lock, while it runs).
  */
 import type { DrainPlanReport } from '../../src/drain/types.js';
 import { defineSizedGuest, limitGuestMemory } from './drain-fleet.js';

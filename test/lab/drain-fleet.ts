@@ -32,20 +32,30 @@ export async function defineSizedGuest(
 }
 
 /** Host memory as libvirt reports it (KiB), through rehome's own inventory. */
-export async function hostMemoryKiB(host: string): Promise<number> {
-  const { stdout } = await labSh(['rehome', 'inventory', host, '--json'], { timeoutMs: 120_000 });
+export async function hostsMemoryKiB(hosts: readonly string[]): Promise<Record<string, number>> {
+  const { stdout } = await labSh(['rehome', 'inventory', ...hosts, '--json'], { timeoutMs: 120_000 });
   const inventory = JSON.parse(stdout) as { hosts: { name: string; memoryKiB: number }[] };
-  const found = inventory.hosts.find((entry) => entry.name === host);
-  if (!found) throw new Error(`no inventory for ${host}`);
-  return found.memoryKiB;
+  return Object.fromEntries(
+    hosts.map((host) => {
+      const found = inventory.hosts.find((entry) => entry.name === host);
+      if (!found?.memoryKiB) throw new Error(`no inventory for ${host}`);
+      return [host, found.memoryKiB];
+    }),
+  );
 }
 
-/** Leaves exactly `guestMiB` of memory for guests on each host, via placement.hosts.<host>.reservedMemoryMiB. */
+/**
+ * Room for `guestMiB` of guests on each host, as a share of its memory: placement.hosts.<host>.memoryOvercommit =
+ * guestMiB / host memory, with nothing reserved. A share rather than "memory minus reserved", because the machine's
+ * memory can change between this call and a plan (virtio-mem, balloon): a share then moves every host's room by
+ * the same factor, and spread placement, which compares the fractions left free, picks the same targets.
+ */
 export async function limitGuestMemory(capacities: Record<string, number>): Promise<void> {
+  const memory = await hostsMemoryKiB(Object.keys(capacities));
   const lines = ['placement:', '  hosts:'];
   for (const [host, guestMiB] of Object.entries(capacities)) {
-    const reserved = Math.floor((await hostMemoryKiB(host)) / 1024) - guestMiB;
-    lines.push(`    ${host}:`, `      reservedMemoryMiB: ${reserved}`);
+    const share = (guestMiB * 1024) / (memory[host] as number);
+    lines.push(`    ${host}:`, '      reservedMemoryMiB: 0', `      memoryOvercommit: ${share}`);
   }
   await appendFile(operatorFiles().rehomeConfig, `${lines.join('\n')}\n`);
 }

@@ -1,19 +1,23 @@
 /**
  * `rehome plan drain` and `rehome drain` against the namespace lab: four guests of different memory sizes on lab-a,
- * lab-b with room for two of them, lab-c for the rest, and a fifth VM too big for any host.
+ * lab-b with room for two of them, lab-c for the rest, and a fifth VM too big for any host. The room on each host is
+ * a share of its memory (limitGuestMemory), so the plan is the same whatever the machine's memory does meanwhile.
  */
 import test from 'ava';
 import type { DrainCommandResult } from '../../commands/drain.js';
 import type { DrainStatus } from '../../src/drain/status.js';
 import type { DrainPlanReport } from '../../src/drain/types.js';
-import type { MigrateResult } from '../../src/migration/migrate.js';
-import type { StatusResult } from '../../src/migration/status.js';
+import type { MigrateResult } from '../../src/migration/services/migrate.js';
+import type { StatusResult } from '../../src/migration/services/status.js';
 import { defineSizedGuest, limitGuestMemory, watchInitialCopies } from './drain-fleet.js';
-import { rehome } from './helpers-migration.js';
+import { cancelActiveMigrations, rehome } from './helpers-migration.js';
 import { type LabGuest, labDown, labUp, waitForAgent } from './lab.js';
 
 const SIZES: Record<string, number> = { dr1: 320, dr2: 288, dr3: 256, dr4: 224 };
-/** Where spread placement must put them with 600 MiB for guests on lab-b and 700 MiB on lab-c. */
+/**
+ * Where spread placement must put them with room for 600 MiB of guests on lab-b and 700 MiB on lab-c: largest first,
+ * each where the larger fraction of room stays free; dr4 then fits on lab-b only.
+ */
 const EXPECTED = { dr1: 'lab-c', dr2: 'lab-b', dr3: 'lab-c', dr4: 'lab-b' };
 const guests: LabGuest[] = [];
 
@@ -24,6 +28,13 @@ test.before('lab up: three hosts, four guests on lab-a, lab-b with room for two'
   await defineSizedGuest('drhuge', 'lab-a', 64 * 1024, { start: false });
   await limitGuestMemory({ 'lab-b': 600, 'lab-c': 700 });
   await Promise.all(guests.map((guest) => waitForAgent(guest.ip, { timeoutMs: 180_000 })));
+});
+
+test.afterEach.always('no migration left active; after a failure, no host left cordoned', async (t) => {
+  for (const line of await cancelActiveMigrations()) t.log(`clean-up: ${line}`);
+  if (t.passed) return;
+  for (const host of ['lab-a', 'lab-b', 'lab-c'])
+    await rehome(['hosts', 'uncordon', host], { reject: false });
 });
 
 test.after.always('lab down', async () => {

@@ -1,32 +1,16 @@
 import test, { type ExecutionContext } from 'ava';
 import { assertGuestOn, exportLeftovers, rehomeJson } from './helpers-migration.js';
-import {
-  agentQuery,
-  defineGuest,
-  type LabGuest,
-  labDown,
-  labSh,
-  labUp,
-  readConsoleLog,
-  virsh,
-  waitForAgent,
-} from './lab.js';
+import { agentQuery, type LabGuest, labSh, readConsoleLog, virsh, waitForAgent } from './lab.js';
+import { useMigrationLab } from './migration-lab.js';
 import { waitFor } from './run.js';
 
 const CHANNEL = 'org.rehome.maintenance.0';
 
-test.before('lab up', async () => {
-  await labUp({ hosts: 2 });
-});
-
-test.after.always('lab down', async () => {
-  await labDown();
-});
+const lab = useMigrationLab(test);
 
 /** A guest with a virtio-serial controller, as most real VMs have (libvirt cannot hot-plug one). */
 async function guestWithController(name: string): Promise<LabGuest> {
-  const guest = await defineGuest(name, { host: 'lab-a' });
-  await waitForAgent(guest.ip, { timeoutMs: 120_000 });
+  const guest = await lab.bootedGuest(name);
   await labSh(['ssh', 'lab-a', `cat > /tmp/${name}-vserial.xml`], {
     input: "<controller type='virtio-serial' index='0'/>\n",
   });
@@ -130,8 +114,7 @@ test.serial('the moved guest is defined on the target without the channel', asyn
 });
 
 test.serial('a guest without a virtio-serial controller still moves; it just gets no signal', async (t) => {
-  const guest = await defineGuest('sig3', { host: 'lab-a' });
-  await waitForAgent(guest.ip, { timeoutMs: 120_000 });
+  const guest = await lab.bootedGuest('sig3');
   const armed = await rehomeJson<{ phase: string }>(['migrate', guest.name, '--to', 'lab-b']);
   t.is(armed.phase, 'armed');
   t.notRegex(await liveXml('lab-a', guest.name), new RegExp(CHANNEL));

@@ -51,6 +51,15 @@ export async function phaseOf(vm: string): Promise<string | undefined> {
   return status.migrations.at(-1)?.phase;
 }
 
+/** When the VM's latest migration entered `phase` (epoch ms), from its history; undefined if it never did. */
+export async function phaseEnteredAt(vm: string, phase: string): Promise<number | undefined> {
+  const { migrations } = await rehomeJson<{
+    migrations: { history?: { at: string; step: string; detail: { to?: string } }[] }[];
+  }>(['status', vm]);
+  const entry = migrations.at(-1)?.history?.find((h) => h.step === 'phase' && h.detail.to === phase);
+  return entry ? Date.parse(entry.at) : undefined;
+}
+
 export async function waitForPhase(
   vm: string,
   phases: readonly string[],
@@ -65,6 +74,24 @@ export async function waitForPhase(
     timeoutMs,
     300,
   );
+}
+
+/**
+ * Cancels every migration still active, as a test that failed half-way leaves them (armed, mirroring, failed), so that
+ * the next test finds no VM locked and no mirror running. Returns one line per migration, for the test log.
+ */
+export async function cancelActiveMigrations(): Promise<string[]> {
+  const { migrations } = await rehomeJson<{ migrations: { vm: string; uuid: string; phase: string }[] }>([
+    'status',
+  ]);
+  const lines: string[] = [];
+  for (const migration of migrations) {
+    const result = await rehome(['cancel', migration.uuid], { reject: false });
+    const outcome =
+      result.exitCode === 0 ? 'cancelled' : `cancel exited ${result.exitCode}: ${result.stderr.trim()}`;
+    lines.push(`${migration.vm} was ${migration.phase}: ${outcome}`);
+  }
+  return lines;
 }
 
 /** A background CLI process in the operator namespace (e.g. `rehome watch`), its stderr in a log file. */

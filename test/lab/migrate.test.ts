@@ -1,48 +1,23 @@
 import test from 'ava';
 import {
   assertGuestOn,
-  type Background,
   domUuid,
   exportLeftovers,
   phaseOf,
   rehomeJson,
-  startRehome,
   waitForPhase,
 } from './helpers-migration.js';
-import {
-  agentQuery,
-  agentReboot,
-  defineGuest,
-  type LabGuest,
-  labDown,
-  labSh,
-  labUp,
-  waitForAgent,
-} from './lab.js';
+import { agentQuery, agentReboot, labSh } from './lab.js';
+import { useMigrationLab } from './migration-lab.js';
 
-let watch: Background | undefined;
-
-test.before('lab up', async () => {
-  await labUp({ hosts: 2 });
-});
-
-test.after.always('lab down', async () => {
-  await watch?.stop();
-  await labDown();
-});
-
-async function bootedGuest(name: string): Promise<LabGuest> {
-  const guest = await defineGuest(name, { host: 'lab-a' });
-  await waitForAgent(guest.ip, { timeoutMs: 120_000 });
-  return guest;
-}
+const lab = useMigrationLab(test);
 
 test.serial('a guest that reboots itself while `rehome watch` runs comes back on the target', async (t) => {
-  const guest = await bootedGuest('mv1');
+  const guest = await lab.bootedGuest('mv1');
   const uuid = await domUuid('lab-a', guest.name);
   const armed = await rehomeJson<{ phase: string; target: string }>(['migrate', guest.name, '--to', 'lab-b']);
   t.is(armed.phase, 'armed');
-  watch = await startRehome(['watch']);
+  const watch = await lab.startRehome(['watch']);
   await watch.waitForLog(/listening to lab-a/);
   const before = await agentQuery(guest.ip);
   const since = Date.now();
@@ -67,8 +42,10 @@ test.serial('a guest that reboots itself while `rehome watch` runs comes back on
 test.serial(
   '`rehome reboot VM` moves it now (while `watch` runs and leaves it to the reboot command)',
   async (t) => {
-    const guest = await bootedGuest('mv2');
+    const guest = await lab.bootedGuest('mv2');
     await rehomeJson(['migrate', guest.name, '--to', 'lab-b']);
+    const watch = await lab.startRehome(['watch']);
+    await watch.waitForLog(/listening to lab-a/);
     const before = await agentQuery(guest.ip);
     const result = await rehomeJson<{ outcome: string; pauseLatencyMs: number }>(['reboot', guest.name]);
     t.is(result.outcome, 'done');
@@ -80,14 +57,17 @@ test.serial(
 );
 
 test.serial(
-  '`cancel` leaves it on the source; a later reboot is in place; nothing left on the target',
+  '`cancel` leaves it on the source; a later reboot is in place (while `watch` runs); nothing left on the target',
   async (t) => {
-    const guest = await bootedGuest('mv3');
+    const guest = await lab.bootedGuest('mv3');
     await rehomeJson(['migrate', guest.name, '--to', 'lab-b']);
+    const watch = await lab.startRehome(['watch']);
+    await watch.waitForLog(/listening to lab-a/);
     t.not((await exportLeftovers('lab-b', guest.name)).images, '', 'the target image exists while armed');
     const cancelled = await rehomeJson<{ phase: string }>(['cancel', guest.name]);
     t.is(cancelled.phase, 'cancelled');
     t.deepEqual(await exportLeftovers('lab-b', guest.name), { nbd: '', images: '' });
+    // watch may still list it as armed (its list is up to a refresh old): it must ask the store before acting.
     const before = await agentQuery(guest.ip);
     await agentReboot(guest.ip);
     await assertGuestOn(t, guest, 'lab-a', before.boot + 1);
@@ -98,12 +78,12 @@ test.serial(
 test.serial(
   'a target that cannot start the domain (its kernel file gone) → rolled back, running on the source',
   async (t) => {
-    await watch?.stop();
-    watch = undefined;
-    const guest = await bootedGuest('mv4');
+    const guest = await lab.bootedGuest('mv4');
     await rehomeJson(['migrate', guest.name, '--to', 'lab-b']);
     // (Deleting br0 would cut the lab host's own uplink: it carries the host's address.)
-    await labSh(['ssh', 'lab-b', 'mv /var/lib/libvirt/boot/rehome-lab-vmlinuz /var/lib/libvirt/boot/gone']);
+    const kernel = '/var/lib/libvirt/boot/rehome-lab-vmlinuz';
+    await labSh(['ssh', 'lab-b', `mv ${kernel} ${kernel}.gone`]);
+    t.teardown(() => labSh(['ssh', 'lab-b', `mv ${kernel}.gone ${kernel}`]).then(() => undefined));
     const before = await agentQuery(guest.ip);
     const result = await rehomeJson<{ outcome: string; lastError: string | null }>(['reboot', guest.name], {
       reject: false,
@@ -114,6 +94,5 @@ test.serial(
     t.is(await domUuid('lab-b', guest.name), undefined, 'nothing defined on the target');
     t.deepEqual(await exportLeftovers('lab-b', guest.name), { nbd: '', images: '' });
     t.is(await phaseOf(guest.name), 'rolled-back');
-    await labSh(['ssh', 'lab-b', 'mv /var/lib/libvirt/boot/gone /var/lib/libvirt/boot/rehome-lab-vmlinuz']);
   },
 );

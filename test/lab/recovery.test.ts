@@ -1,22 +1,10 @@
 import test from 'ava';
-import { CUTOVER_STEP_NAMES } from '../../src/migration/steps-cutover.js';
-import {
-  assertGuestOn,
-  domUuid,
-  exportLeftovers,
-  phaseOf,
-  rehomeJson,
-  startRehome,
-} from './helpers-migration.js';
-import { agentQuery, defineGuest, labDown, labUp, waitForAgent, whereRuns } from './lab.js';
+import { CUTOVER_STEP_NAMES } from '../../src/migration/steps/cutover.js';
+import { assertGuestOn, domUuid, exportLeftovers, phaseOf, rehomeJson } from './helpers-migration.js';
+import { agentQuery, whereRuns } from './lab.js';
+import { useMigrationLab } from './migration-lab.js';
 
-test.before('lab up', async () => {
-  await labUp({ hosts: 2 });
-});
-
-test.after.always('lab down', async () => {
-  await labDown();
-});
+const lab = useMigrationLab(test);
 
 /** Steps to kill in, from REHOME_STEPS (comma-separated) or all of them. */
 const steps = process.env.REHOME_STEPS ? process.env.REHOME_STEPS.split(',') : CUTOVER_STEP_NAMES;
@@ -25,11 +13,10 @@ for (const [index, step] of steps.entries()) {
   test.serial(
     `kill -9 of rehome before ${step}: reconcile completes or rolls back, one copy, nothing lost`,
     async (t) => {
-      const guest = await defineGuest(`rc${index}`, { host: 'lab-a' });
-      await waitForAgent(guest.ip);
+      const guest = await lab.bootedGuest(`rc${index}`);
       await rehomeJson(['migrate', guest.name, '--to', 'lab-b']);
       const before = await agentQuery(guest.ip);
-      const reboot = await startRehome(['reboot', guest.name], { REHOME_FAULT_HOLD_BEFORE: step });
+      const reboot = await lab.startRehome(['reboot', guest.name], { REHOME_FAULT_HOLD_BEFORE: step });
       await reboot.waitForLog(new RegExp(`holding before ${step}`), 60_000);
       reboot.kill9();
       await reboot.exited;

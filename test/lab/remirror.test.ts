@@ -1,39 +1,14 @@
 import test from 'ava';
-import {
-  assertGuestOn,
-  type Background,
-  domUuid,
-  phaseOf,
-  rehomeJson,
-  startRehome,
-  waitForPhase,
-} from './helpers-migration.js';
-import {
-  agentQuery,
-  agentReboot,
-  defineGuest,
-  labDown,
-  labUp,
-  virsh,
-  waitForAgent,
-  whereRuns,
-} from './lab.js';
+import { assertGuestOn, domUuid, phaseOf, rehomeJson, waitForPhase } from './helpers-migration.js';
+import { agentQuery, agentReboot, virsh, waitForAgent, whereRuns } from './lab.js';
+import { useMigrationLab } from './migration-lab.js';
 import { waitFor } from './run.js';
 
 interface ReconcileJson {
   entries: { vm: string; action: string; phaseAfter: string; reason: string }[];
 }
 
-let watch: Background | undefined;
-
-test.before('lab up', async () => {
-  await labUp({ hosts: 2 });
-});
-
-test.after.always('lab down', async () => {
-  await watch?.stop();
-  await labDown();
-});
+const lab = useMigrationLab(test);
 
 async function reconcileEntry(vm: string) {
   const result = await rehomeJson<ReconcileJson>(['reconcile', '--vm', vm]);
@@ -48,8 +23,7 @@ async function blockJob(host: string, vm: string): Promise<string> {
 test.serial(
   'a VM powered off while armed is not moved; reconcile keeps tracking it, re-mirrors it when it runs again, and it moves at its next reboot',
   async (t) => {
-    const guest = await defineGuest('rm1', { host: 'lab-a' });
-    await waitForAgent(guest.ip);
+    const guest = await lab.bootedGuest('rm1');
     await rehomeJson(['migrate', guest.name, '--to', 'lab-b']);
     t.regex(await blockJob('lab-a', guest.name), /Block Copy/, 'mirroring while armed');
 
@@ -82,14 +56,12 @@ test.serial(
     t.regex(await blockJob('lab-a', guest.name), /Block Copy/, 'a block job exists on the source again');
     t.deepEqual(await whereRuns(guest.name), ['lab-a']);
 
-    watch = await startRehome(['watch']);
+    const watch = await lab.startRehome(['watch']);
     await watch.waitForLog(/listening to lab-a/);
     const before = await agentQuery(guest.ip);
     await agentReboot(guest.ip);
     t.is(await waitForPhase(guest.name, ['done', 'rolled-back', 'failed']), 'done', await watch.log());
     await assertGuestOn(t, guest, 'lab-b', before.boot + 1);
     t.is(await domUuid('lab-a', guest.name), undefined, 'the source domain is undefined');
-    await watch.stop();
-    watch = undefined;
   },
 );

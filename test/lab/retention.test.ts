@@ -1,8 +1,7 @@
-import { appendFile, readFile } from 'node:fs/promises';
 import test from 'ava';
 import { assertGuestOn, rehome, rehomeJson } from './helpers-migration.js';
-import { agentQuery, defineGuest, labDown, labSh, labUp, waitForAgent } from './lab.js';
-import { operatorFiles } from './operator.js';
+import { agentQuery, labSh } from './lab.js';
+import { useMigrationLab } from './migration-lab.js';
 import { sleep } from './run.js';
 
 /** 0.01 h = 36 s: long enough to check "not before", short enough to wait out. */
@@ -19,17 +18,7 @@ interface ReconcileJson {
   entries: { vm: string; action: string; reason: string }[];
 }
 
-test.before('lab up, with a short retention time', async () => {
-  await labUp({ hosts: 2 });
-  const configFile = operatorFiles().rehomeConfig;
-  if (/^migration:/m.test(await readFile(configFile, 'utf8')))
-    throw new Error('config already has migration:');
-  await appendFile(configFile, `migration:\n  retentionHours: ${RETENTION_HOURS}\n`);
-});
-
-test.after.always('lab down', async () => {
-  await labDown();
-});
+const lab = useMigrationLab(test, { config: `migration:\n  retentionHours: ${RETENTION_HOURS}\n` });
 
 async function exists(host: string, file: string): Promise<boolean> {
   return (await labSh(['ssh', host, `test -e ${file}`], { reject: false })).exitCode === 0;
@@ -43,14 +32,14 @@ async function retentionEntries(vm: string) {
 test.serial(
   'reconcile removes the source disks after a move once the retention time passed, not before',
   async (t) => {
-    const guest = await defineGuest('rt1', { host: 'lab-a' });
-    await waitForAgent(guest.ip);
+    const guest = await lab.bootedGuest('rt1');
     await rehomeJson(['migrate', guest.name, '--to', 'lab-b']);
     const before = await agentQuery(guest.ip);
     const moved = await rehomeJson<{ outcome: string }>(['reboot', guest.name]);
     t.is(moved.outcome, 'done');
-    await assertGuestOn(t, guest, 'lab-b', before.boot + 1);
 
+    // Read the retention right after the move, while its 36 s have far to run; the guest's own checks, which wait
+    // for its boot on lab-b (slow under load), come once the "not before" half is done.
     const retained = (await rehomeJson<StatusJson>(['status', guest.name])).migrations.at(-1)?.retained;
     if (!retained) throw new Error('no retained disks recorded');
     t.is(retained.host, 'lab-a');
@@ -66,6 +55,7 @@ test.serial(
 
     t.deepEqual(await retentionEntries(guest.name), [], 'nothing removed before the retention time');
     t.true(await exists('lab-a', sourceDisk), 'still there after a reconcile before the time');
+    await assertGuestOn(t, guest, 'lab-b', before.boot + 1);
 
     await sleep(Math.max(0, until - Date.now()) + 1000);
     const removed = await retentionEntries(guest.name);
