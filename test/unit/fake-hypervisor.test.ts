@@ -7,6 +7,7 @@ import {
   LibvirtErrorCode,
   type LibvirtEvent,
   observe,
+  type RemoteShell,
 } from '../fake/src-imports.js';
 
 const vm = {
@@ -78,13 +79,9 @@ test('starting the same guest on a second host is recorded as a violation', asyn
   t.is(fake.violations.length, 1);
 });
 
-test('a start fails while qemu-nbd still holds the image, and when the image is missing', async (t) => {
-  const { fake, session } = world();
-  const b = await session.hosts.libvirt('b');
-  const shell = await session.hosts.ssh('b');
-  const ref = await b.defineDomainXml(fake.host('a').domainByUuid(vm.uuid)?.xml ?? '');
-  t.is(await libvirtCode(b.createDomain(ref)), 38);
-  await shell.exec(['qemu-img', 'create', '-q', '-f', 'qcow2', '/img/vm1-vda.qcow2', String(1 << 20)]);
+/** A 1 MiB qcow2 exported as `e1` on 10.0.0.2:10809, its qemu-nbd pid in /run/e1.pid. */
+async function exportEmptyImage(shell: RemoteShell, image: string): Promise<void> {
+  await shell.exec(['qemu-img', 'create', '-q', '-f', 'qcow2', image, String(1 << 20)]);
   await shell.exec([
     'qemu-nbd',
     '-x',
@@ -94,8 +91,17 @@ test('a start fails while qemu-nbd still holds the image, and when the image is 
     '-p',
     '10809',
     '--pid-file=/run/e1.pid',
-    '/img/vm1-vda.qcow2',
+    image,
   ]);
+}
+
+test('a start fails while qemu-nbd still holds the image, and when the image is missing', async (t) => {
+  const { fake, session } = world();
+  const b = await session.hosts.libvirt('b');
+  const shell = await session.hosts.ssh('b');
+  const ref = await b.defineDomainXml(fake.host('a').domainByUuid(vm.uuid)?.xml ?? '');
+  t.is(await libvirtCode(b.createDomain(ref)), 38);
+  await exportEmptyImage(shell, '/img/vm1-vda.qcow2');
   t.is(await libvirtCode(b.createDomain(ref)), LibvirtErrorCode.internalError);
   const pid = (await shell.exec(['cat', '/run/e1.pid'])).stdout.trim();
   await shell.exec(['kill', '-TERM', pid]);
@@ -110,18 +116,7 @@ test('a block copy needs a live export of the same size; it converges, copies th
   const dest =
     "<disk type='network'><source protocol='nbd' name='e1' tls='yes'><host name='10.0.0.2' port='10809'/></source></disk>";
   t.is(await libvirtCode(a.blockCopy(ref, 'vda', dest)), LibvirtErrorCode.internalError);
-  await shell.exec(['qemu-img', 'create', '-q', '-f', 'qcow2', '/t/vda.qcow2', String(1 << 20)]);
-  await shell.exec([
-    'qemu-nbd',
-    '-x',
-    'e1',
-    '-b',
-    '10.0.0.2',
-    '-p',
-    '10809',
-    '--pid-file=/run/e1.pid',
-    '/t/vda.qcow2',
-  ]);
+  await exportEmptyImage(shell, '/t/vda.qcow2');
   await a.blockCopy(ref, 'vda', dest);
   t.is(await libvirtCode(a.blockCopy(ref, 'vda', dest)), LibvirtErrorCode.operationInvalid);
   t.is((await a.getBlockJobInfo(ref, 'vda'))?.cur, 1n << 19n);
