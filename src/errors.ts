@@ -66,7 +66,3 @@ export class RehomeError extends Error {
     this.subject = options.subject ?? {};
   }
 }
-
-export function isRehomeError(err: unknown, kind?: ErrorKind): err is RehomeError {
-  return err instanceof RehomeError && (kind === undefined || err.kind === kind);
-}
