@@ -13,12 +13,13 @@
 import { parseArgs } from 'node:util';
 import { quoteArgv } from '../src/host/quote.js';
 import { qemuNbdArgv } from '../src/sync/nbd-export.js';
+import { certificateDn } from '../src/sync/tls-identity.js';
 import { guestDiskPath } from '../test/lab/guest.js';
 import { rehome, rehomeJson } from '../test/lab/helpers-migration.js';
 import { labSh, waitForAgent } from '../test/lab/lab.js';
 import { hostAddress, LAB_CERT_DIR } from '../test/lab/paths.js';
 import { defineGuestFromDisk, filledDisk } from './lib/guests.js';
-import { log, withLab } from './lib/lab-session.js';
+import { log, mirrorStepsMs, withLab } from './lib/lab-session.js';
 import { median, ratio } from './lib/stats.js';
 
 const MiB = 1024 * 1024;
@@ -47,19 +48,9 @@ async function actualSize(host: string, image: string): Promise<number> {
   return info['actual-size'] as number;
 }
 
-interface AuditJson {
-  migrations: { history?: { step: string; outcome: string; detail: { ms?: number } }[]; target: string }[];
-}
-
 async function mirrorRun(vm: string): Promise<{ ms: number; sent: number }> {
   await rehomeJson(['migrate', vm, '--to', 'lab-b']);
-  const history = (await rehomeJson<AuditJson>(['status', vm])).migrations.at(-1)?.history ?? [];
-  const stepMs = (step: string) => {
-    const entry = history.filter((e) => e.step === step && e.outcome === 'ok').at(-1);
-    if (entry?.detail.ms === undefined) throw new Error(`no timed ${step} step in the audit log`);
-    return entry.detail.ms;
-  };
-  const ms = stepMs('start-mirror') + stepMs('wait-ready');
+  const ms = await mirrorStepsMs(vm);
   const image = await ssh('lab-b', `ls /var/lib/libvirt/images/${vm}-*.qcow2`);
   const sent = await dataBytes('lab-b', image);
   await rehome(['cancel', vm]);
@@ -83,6 +74,10 @@ async function convertRun(source: string, virtualSize: number): Promise<{ ms: nu
       virtualSizeBytes: virtualSize,
       exportName,
       certDir: LAB_CERT_DIR,
+      allowedClientDn: certificateDn(
+        await ssh('lab-a', `cat ${LAB_CERT_DIR}/client-cert.pem`),
+        'the client certificate of lab-a',
+      ),
       runDir: '/run',
     },
     port,

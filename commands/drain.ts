@@ -2,10 +2,13 @@ import { Args, Flags } from '@oclif/core';
 import { type DrainOutcome, drainHostWithRuntime } from '../src/app/drain.js';
 import { formatDrainPlan } from '../src/app/format/drain-plan.js';
 import { formatDrainResult } from '../src/app/format/drain-result.js';
+import { formatWaitResult } from '../src/app/format/wait.js';
+import { parseWaitTimeout } from '../src/app/wait.js';
 import { BaseCommand } from '../src/cli/base-command.js';
-import { ExitCode } from '../src/cli/exit-codes.js';
+import { ExitCode, exitCodeForWait } from '../src/cli/exit-codes.js';
 import { askYes, canAsk } from '../src/cli/prompt.js';
-import type { DrainPlanReport } from '../src/drain/types.js';
+import { untilStopped } from '../src/cli/stop-signal.js';
+import type { DrainPlanReport, DrainResult } from '../src/drain/types.js';
 import { RehomeError } from '../src/errors.js';
 import { BANDWIDTH_HELP, parseBandwidth } from '../src/migration/index.js';
 
@@ -23,6 +26,7 @@ export default class Drain extends BaseCommand {
     '<%= config.bin %> drain kvm7 --deadline +7d',
     '<%= config.bin %> drain kvm7 --deadline 2026-12-04T18:00:00Z --concurrency 4 --bandwidth 100M --yes',
     '<%= config.bin %> drain kvm7 --deadline +3d --skip-blocked --yes --json',
+    '<%= config.bin %> drain kvm7 --deadline +1d --yes --wait --timeout 26h',
   ];
   static override args = { host: Args.string({ description: 'Host to empty', required: true }) };
   static override flags = {
@@ -43,6 +47,15 @@ export default class Drain extends BaseCommand {
       default: 'spread',
       description: 'Placement strategy',
     }),
+    wait: Flags.boolean({
+      description:
+        'Once armed, wait until every VM has moved: each cutover is made by `rehome watch` at the guest’s reboot, or at the deadline',
+      default: false,
+    }),
+    timeout: Flags.string({
+      description: 'With --wait: stop waiting after this long (45s, 30m, 2h, 1d); nothing is undone; exit 13',
+      dependsOn: ['wait'],
+    }),
   };
 
   async run(): Promise<DrainCommandResult> {
@@ -52,6 +65,7 @@ export default class Drain extends BaseCommand {
         'Pass --yes to drain without asking.',
       ]);
     }
+    const timeoutMs = parseWaitTimeout(flags.timeout);
     const bandwidthBytesPerSec = flags.bandwidth ? parseBandwidth(flags.bandwidth) : undefined;
     const request = {
       host: args.host,
@@ -65,15 +79,23 @@ export default class Drain extends BaseCommand {
       if (!this.jsonEnabled()) this.logToStderr(formatDrainPlan(plan));
       return flags.yes || askYes(`Drain ${plan.host}: prepare and arm ${plan.totals.placed} VMs? [y/N] `);
     };
-    const result = await this.withRuntime(flags, (rt) =>
-      drainHostWithRuntime(rt, request, { mode: this.progressMode(), confirm }),
-    );
+    const json = this.jsonEnabled();
+    const show = (armed: DrainResult) => {
+      if (!json) this.log(formatDrainResult(armed));
+    };
+    const ui = { mode: this.progressMode(), confirm };
+    const wait = flags.wait
+      ? { ...(timeoutMs ? { timeoutMs } : {}), untilStopped, quiet: json, onArmed: show }
+      : undefined;
+    const result = await this.withRuntime(flags, (rt) => drainHostWithRuntime(rt, request, ui, wait));
     if ('cancelled' in result) {
       if (!this.jsonEnabled()) this.log(`Drain of ${args.host} cancelled: nothing was changed.`);
       return result;
     }
-    if (!this.jsonEnabled()) this.log(formatDrainResult(result));
+    if (result.wait && !json) this.log(formatWaitResult(result.wait));
+    else if (!result.wait) show(result);
     if (result.drain.vms.some((vm) => vm.outcome === 'failed')) process.exitCode = ExitCode.migrationFailed;
+    else if (result.wait) process.exitCode = exitCodeForWait(result.wait);
     return result;
   }
 }

@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { formatInventory } from '../src/app/format/inventory.js';
 import { type InventoryResult, readInventory } from '../src/app/inventory.js';
 import { BaseCommand } from '../src/cli/base-command.js';
-import { ExitCode } from '../src/cli/exit-codes.js';
+import { exitCodeForHostFailures } from '../src/cli/exit-codes.js';
 
 export type { InventoryResult };
 
@@ -11,7 +11,8 @@ export default class InventoryCommand extends BaseCommand {
   static override description =
     'Per host: CPU, cores, memory, free space in the image directory, bridges, libvirt networks, libvirt and QEMU ' +
     'versions. Per domain: state, vCPUs, memory, CPU mode, disks (local or network, with sizes), NICs and owner. ' +
-    'A host that cannot be read is reported with the reason, the others still are, and the exit code is 4.';
+    'A host that cannot be read is reported with the reason, the others still are, and the exit code is 4 (5 when ' +
+    'a host key was refused).';
   static override examples = [
     '<%= config.bin %> inventory',
     '<%= config.bin %> inventory kvm7 kvm8 --json',
@@ -36,14 +37,16 @@ export default class InventoryCommand extends BaseCommand {
       { hosts: argv as string[], acceptUnknownHostKeys: flags['accept-unknown-host-keys'] },
       this.progressMode(),
     );
-    const failed = result.hosts.filter((host) => !host.ok).map((host) => host.name);
+    const failures = result.hosts.filter((host) => !host.ok);
+    const failed = failures.map((host) => host.name);
     if (!this.jsonEnabled()) {
       for (const { host, file } of result.hostKeysRecorded)
         this.logToStderr(`Recorded the host key of ${host} in ${file}`);
       this.log(formatInventory(result));
       if (failed.length > 0) this.logToStderr(`Could not read ${failed.join(', ')} (see above)`);
     }
-    if (failed.length > 0) process.exitCode = ExitCode.hostUnreachable;
+    if (failures.length > 0)
+      process.exitCode = exitCodeForHostFailures(failures.map((host) => host.error.kind));
     return result;
   }
 }

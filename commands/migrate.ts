@@ -1,8 +1,17 @@
 import { Args, Flags } from '@oclif/core';
 import { formatMigrateResult } from '../src/app/format/migration.js';
+import { formatWaitResult } from '../src/app/format/wait.js';
 import { migrateVm } from '../src/app/migrate.js';
+import { parseWaitTimeout } from '../src/app/wait.js';
 import { BaseCommand } from '../src/cli/base-command.js';
-import { BANDWIDTH_HELP, type MigrateResult, parseBandwidth } from '../src/migration/index.js';
+import { exitCodeForWait } from '../src/cli/exit-codes.js';
+import { untilStopped } from '../src/cli/stop-signal.js';
+import {
+  BANDWIDTH_HELP,
+  type MigrateResult,
+  parseBandwidth,
+  type WaitMovedResult,
+} from '../src/migration/index.js';
 
 export default class Migrate extends BaseCommand {
   static override summary =
@@ -15,6 +24,7 @@ export default class Migrate extends BaseCommand {
     '<%= config.bin %> migrate web1',
     '<%= config.bin %> migrate web1 --to hv2',
     '<%= config.bin %> migrate web1 --to hv2 --deadline +7d --bandwidth 50',
+    '<%= config.bin %> migrate web1 --deadline +2h --wait --timeout 3h',
   ];
   static override args = { vm: Args.string({ description: 'VM (libvirt domain name)', required: true }) };
   static override flags = {
@@ -27,10 +37,20 @@ export default class Migrate extends BaseCommand {
       default: false,
     }),
     bandwidth: Flags.string({ description: BANDWIDTH_HELP }),
+    wait: Flags.boolean({
+      description:
+        'Once armed, wait until moved: each cutover is made by `rehome watch` at the guest’s reboot, or at the deadline',
+      default: false,
+    }),
+    timeout: Flags.string({
+      description: 'With --wait: stop waiting after this long (45s, 30m, 2h, 1d); nothing is undone; exit 13',
+      dependsOn: ['wait'],
+    }),
   };
 
-  async run(): Promise<MigrateResult> {
+  async run(): Promise<MigrateResult & { wait?: WaitMovedResult }> {
     const { args, flags } = await this.parse(Migrate);
+    const timeoutMs = parseWaitTimeout(flags.timeout);
     const bandwidthBytesPerSec = flags.bandwidth ? parseBandwidth(flags.bandwidth) : undefined;
     const request = {
       vm: args.vm,
@@ -39,8 +59,19 @@ export default class Migrate extends BaseCommand {
       syncWrites: flags['sync-writes'],
       ...(bandwidthBytesPerSec ? { bandwidthBytesPerSec } : {}),
     };
-    const result = await this.withRuntime(flags, (rt) => migrateVm(rt, request, this.progressMode()));
-    if (!this.jsonEnabled()) this.log(formatMigrateResult(result));
+    const json = this.jsonEnabled();
+    const show = (armed: MigrateResult) => {
+      if (!json) this.log(formatMigrateResult(armed));
+    };
+    const wait = flags.wait
+      ? { ...(timeoutMs ? { timeoutMs } : {}), untilStopped, quiet: json, onArmed: show }
+      : undefined;
+    const result = await this.withRuntime(flags, (rt) => migrateVm(rt, request, this.progressMode(), wait));
+    if (!result.wait) show(result);
+    else {
+      if (!json) this.log(formatWaitResult(result.wait));
+      process.exitCode = exitCodeForWait(result.wait);
+    }
     return result;
   }
 }

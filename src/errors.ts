@@ -23,6 +23,11 @@ export const ERROR_KINDS = [
   'migration-failed',
   /** Some VM cannot be moved (no target, passthrough devices, unsupported disks or NICs). */
   'blocked',
+  /**
+   * The operator's own machine stands in the way: no home directory, a config or data directory that cannot be
+   * written, a port already in use or an address not on this machine.
+   */
+  'environment',
   /** A bug or an unforeseen condition. */
   'internal',
 ] as const;
@@ -41,6 +46,10 @@ export interface ErrorSubject {
   otherHost?: string;
   path?: string;
   step?: string;
+  /** A remote command (quoted as it was run) or a wait the situation concerns. */
+  command?: string;
+  /** Disks the disk policy refused (src/disks): device, code, reason. */
+  disks?: { disk: string; code: string; reason: string }[];
 }
 
 export interface RehomeErrorOptions extends ErrorOptions {
@@ -65,4 +74,23 @@ export class RehomeError extends Error {
     this.hints = hints;
     this.subject = options.subject ?? {};
   }
+}
+
+/**
+ * A remote command or a wait that did not finish in time. It names the host and the command (or what was waited
+ * for), and the step when the caller knows it.
+ */
+export function timeoutError(what: {
+  host: string;
+  command: string;
+  timeoutMs: number;
+  step?: string;
+}): RehomeError {
+  const { host, command, timeoutMs, step } = what;
+  return new RehomeError(
+    `${step ? `${step}: ` : ''}${command} on ${host} timed out after ${timeoutMs} ms`,
+    'unreachable',
+    [`The host ${host} or what runs on it hangs; check the host.`],
+    { subject: { code: 'timeout', host, command, ...(step ? { step } : {}) } },
+  );
 }

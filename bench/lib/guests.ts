@@ -96,7 +96,8 @@ export async function timedReboot(
   try {
     await agentReboot(guest.ip);
     const reboot = await source.waitFor(/reboot: Restarting system/, 30_000);
-    const boot = await target.waitFor(new RegExp(`^BOOT boot=${before.boot + 1} `), timeoutMs);
+    // Not anchored: firmware (OVMF) may leave escape sequences before it on the same console line.
+    const boot = await target.waitFor(new RegExp(`BOOT boot=${before.boot + 1} `), timeoutMs);
     const firstLineAt =
       from === backOn
         ? (target.lines.find((line) => line.at > reboot.at || (line.at === reboot.at && line !== reboot))

@@ -43,3 +43,18 @@ export class WatchProcess {
     return this.process.log();
   }
 }
+
+interface AuditJson {
+  migrations: { history?: { step: string; outcome: string; detail: { ms?: number } }[] }[];
+}
+
+/** blockcopy call → every job ready, in ms: the audit log's `start-mirror` + `wait-ready` of the VM's last migration. */
+export async function mirrorStepsMs(vm: string): Promise<number> {
+  const history = (await rehomeJson<AuditJson>(['status', vm])).migrations.at(-1)?.history ?? [];
+  const stepMs = (step: string) => {
+    const entry = history.filter((e) => e.step === step && e.outcome === 'ok').at(-1);
+    if (entry?.detail.ms === undefined) throw new Error(`no timed ${step} step in the audit log`);
+    return entry.detail.ms;
+  };
+  return stepMs('start-mirror') + stepMs('wait-ready');
+}

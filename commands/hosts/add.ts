@@ -35,7 +35,7 @@ export default class HostsAdd extends BaseCommand {
     const { args, flags } = await this.parse(HostsAdd);
     const result = await addConfiguredHost(this.runtimePaths(flags), {
       name: args.name,
-      address: flags.address ?? args.name,
+      address: flags.address,
       labels: parseLabels(flags.label),
       imageDir: flags['image-dir'],
     });

@@ -1,3 +1,4 @@
+import { diskPolicyOptions } from '../disks/options.js';
 import { RehomeError } from '../errors.js';
 import { inventoryHosts } from '../inventory/inventory.js';
 import type { Inventory } from '../inventory/types.js';
@@ -37,6 +38,7 @@ export async function readInventory(
         inventoryHosts(hosts, connections, {
           ...callbacks,
           sharedPrefixes: config.storage?.sharedPrefixes ?? [],
+          diskPolicy: diskPolicyOptions(config),
         }),
     );
     return { ...inventory, hostKeysRecorded };

@@ -1,5 +1,4 @@
 import { hostname } from 'node:os';
-import { configPath, type LoadedConfig, loadConfig } from '../config/config-file.js';
 import type { RehomeConfig } from '../config/schema.js';
 import { sshOptionsFromConfig } from '../config/ssh-options.js';
 import { RehomeError } from '../errors.js';
@@ -7,23 +6,17 @@ import type { SshConnectOptions } from '../host/ssh-connection.js';
 import { SshPool } from '../host/ssh-pool.js';
 import { HostConnections } from '../libvirt/host-connections.js';
 import { closeNotices, type HostsPort, migrationSettings, type Runtime } from '../migration/index.js';
-import { defaultStorePath, openSqliteStore } from '../store/sqlite/open.js';
+import { openStore } from '../store/open.js';
+import { defaultStorePath } from '../store/sqlite/open.js';
 import type { Store } from '../store/types.js';
 
-export interface RuntimePaths {
-  configDir: string;
-  dataDir: string;
-  configFile?: string;
-}
+import { loadConfigFile, type RuntimePaths } from './config-load.js';
+
+export { loadConfigFile, type RuntimePaths };
 
 /** REHOME_DATA_DIR overrides oclif's dataDir; the database is `rehome.db` in it. */
 function storePath(dataDir: string): string {
   return defaultStorePath(process.env.REHOME_DATA_DIR || dataDir);
-}
-
-/** The config file named by --config, or config.yaml in the config directory. */
-export function loadConfigFile(paths: RuntimePaths): Promise<LoadedConfig> {
-  return loadConfig(configPath(paths.configDir, paths.configFile));
 }
 
 /** The one place SSH connections to the configured hosts are made: one connection and one libvirt client per host. */
@@ -44,9 +37,13 @@ export async function withRuntime<T>(paths: RuntimePaths, work: (rt: Runtime) =>
   }
 }
 
-/** Runs `work` with the state database alone: for reading it without a config (`rehome status`). */
+/**
+ * Runs `work` with the state database alone, for reading it (`rehome status`): no hosts needed. The config is read
+ * only for `store.url`; without a config file the store is SQLite in the data dir.
+ */
 export async function withStore<T>(paths: RuntimePaths, work: (store: Store) => Promise<T>): Promise<T> {
-  const store = openSqliteStore(storePath(paths.dataDir));
+  const { config } = await loadConfigFile(paths);
+  const store = await openStore({ url: config.store?.url, sqlitePath: storePath(paths.dataDir) });
   try {
     return await work(store);
   } finally {
@@ -57,7 +54,7 @@ export async function withStore<T>(paths: RuntimePaths, work: (store: Store) => 
 async function openRuntime(paths: RuntimePaths): Promise<Runtime> {
   const { config } = await loadConfigFile(paths);
   const certDir = config.tls?.certDir;
-  const store = openSqliteStore(storePath(paths.dataDir));
+  const store = await openStore({ url: config.store?.url, sqlitePath: storePath(paths.dataDir) });
   const connections = openHostConnections(config);
   const hosts: HostsPort = {
     ssh: (host) => connections.ssh(host),

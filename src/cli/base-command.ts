@@ -1,10 +1,11 @@
 import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
-import { type ProgressMode, progressMode } from '../app/progress/lines.js';
-import { type RuntimePaths, withRuntime } from '../app/runtime.js';
+import type { RuntimePaths } from '../app/config-load.js';
+import { type ProgressMode, progressMode } from '../app/progress/mode.js';
 import { type ErrorKind, RehomeError } from '../errors.js';
 import type { Runtime } from '../migration/index.js';
 import { ExitCode, exitCodeForKind } from './exit-codes.js';
 import { suggestionsFor } from './suggestions.js';
+import { environmentError } from './system-errors.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof BaseCommand)['baseFlags'] & T['flags']
@@ -27,10 +28,18 @@ export abstract class BaseCommand extends Command {
 
   /** oclif's config and data directories, and the config file named by --config (or REHOME_CONFIG). */
   protected runtimePaths(flags: { config?: string }): RuntimePaths {
-    return { configDir: this.config.configDir, dataDir: this.config.dataDir, configFile: flags.config };
+    return {
+      configDir: this.config.configDir,
+      dataDir: this.config.dataDir,
+      configFile: flags.config,
+      // On stderr, so that --json output stays clean.
+      onWarning: (message) => this.warn(message),
+    };
   }
 
-  protected withRuntime<T>(flags: { config?: string }, work: (rt: Runtime) => Promise<T>): Promise<T> {
+  /** The runtime (SSH, libvirt, the store) is imported here, when a command needs it, not when any command loads. */
+  protected async withRuntime<T>(flags: { config?: string }, work: (rt: Runtime) => Promise<T>): Promise<T> {
+    const { withRuntime } = await import('../app/runtime.js');
     return withRuntime(this.runtimePaths(flags), work);
   }
 
@@ -42,6 +51,8 @@ export abstract class BaseCommand extends Command {
   protected override async catch(
     err: Error & { exitCode?: number; oclif?: { exit?: number } },
   ): Promise<unknown> {
+    const environment = environmentError(err);
+    if (environment) return this.catch(environment);
     const exitCode = exitCodeOf(err);
     process.exitCode = exitCode;
     if (err instanceof RehomeError) {

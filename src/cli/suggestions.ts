@@ -12,6 +12,8 @@ const ADVICE: Record<string, Advice> = {
   'no-hosts': () => ['Add one with: rehome hosts add NAME --address DESTINATION'],
   'unknown-host': () => ['rehome hosts list'],
   'host-unreadable': ({ host }) => [`rehome inventory ${host}`],
+  'vm-search-incomplete': () => ['rehome inventory (shows why each host could not be read)'],
+  'config-missing': () => ['rehome hosts add NAME --address DESTINATION --config FILE creates it'],
   'no-fit': ({ vm }) => ['rehome hosts list', 'rehome hosts uncordon HOST', `rehome migrate ${vm} --to HOST`],
   'no-target': ({ vm }) => [`rehome migrate ${vm} --to HOST`],
   'drain-blocked': ({ host }) => [
@@ -20,7 +22,8 @@ const ADVICE: Record<string, Advice> = {
   ],
   'phase-conflict': () => ['Run `rehome status` to see its current state.'],
   'active-migration': ({ vm }) => [`Run \`rehome status ${vm}\`, or \`rehome cancel ${vm}\` to end it.`],
-  'no-active-migration': ({ vm }) => [`rehome migrate ${vm} --to HOST`],
+  // Not "rehome migrate": this comes from cancel, reboot and reschedule too, where starting a move is no answer.
+  'no-active-migration': ({ vm }) => [`rehome status ${vm} shows its past migrations`],
   'wrong-phase': ({ vm }) => [`rehome status ${vm}`],
   'prepare-rolled-back': ({ vm, step }) => (step ? [`Step ${step} failed; see rehome status ${vm}`] : []),
   'reboot-timeout': ({ vm }) => [

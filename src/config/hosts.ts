@@ -21,11 +21,20 @@ export function parseLabels(pairs: readonly string[]): Record<string, string> {
   return labels;
 }
 
-/** Add a host to the document (comments and layout of the rest are kept). Returns the validated host. */
-export function addHost(loaded: LoadedConfig, input: HostConfigInput): HostConfig {
+/**
+ * Add a host to the document (comments and layout of the rest are kept). Returns the validated host. Without an
+ * address the name is the address; then a bad name is reported once, as a name, not again as an address.
+ */
+export function addHost(
+  loaded: LoadedConfig,
+  given: Omit<HostConfigInput, 'address'> & { address?: string | undefined },
+): HostConfig {
+  const input: HostConfigInput = { ...given, address: given.address ?? given.name };
   const checked = hostSchema.safeParse(input);
   if (!checked.success) {
-    const problems = checked.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    const problems = checked.error.issues
+      .filter((issue) => given.address !== undefined || issue.path[0] !== 'address')
+      .map((issue) => `${issue.path.join('.')} ${issue.message}`);
     throw new RehomeError(`Bad host ${JSON.stringify(input.name)}: ${problems.join('; ')}`, 'invalid-input');
   }
   if (loaded.config.hosts.some((host) => host.name === input.name)) {

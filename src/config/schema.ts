@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isSingleAddress } from '../notify/address.js';
 
 export const HOST_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 export const LABEL_KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$/;
@@ -16,7 +17,7 @@ export const hostSchema = z.strictObject({
   /** An ssh destination, resolved with `ssh -G`. */
   address: z
     .string()
-    .min(1)
+    .min(1, 'must not be empty')
     .refine(
       (value) => !value.startsWith('-') && !/\s/.test(value),
       'must be an ssh destination, not an option',
@@ -31,7 +32,10 @@ const duration = z.string().regex(DURATION_PATTERN, 'must be a duration such as 
 const timeZone = z
   .string()
   .refine((zone) => isKnownTimeZone(zone), 'is not a time zone this runtime knows (e.g. Europe/Paris)');
-const contact = { address: z.string().min(1), name: z.string().optional() };
+const contact = {
+  address: z.string().refine(isSingleAddress, 'must be one plain mail address, such as alice@example.com'),
+  name: z.string().optional(),
+};
 const channelName = z.string().regex(HOST_NAME_PATTERN, 'must use only letters, digits, ".", "_" and "-"');
 
 /**
@@ -114,6 +118,10 @@ export const migrationSchema = z.strictObject({
   gracefulRebootTimeoutMs: z.number().int().positive().default(120_000),
   /** How long the converge step waits for the last dirty blocks while the guest is paused. */
   convergeTimeoutMs: z.number().int().positive().default(300_000),
+  /** The initial copy fails when its progress stands still this long (a target gone, an export that hangs). */
+  mirrorStallTimeoutMs: z.number().int().positive().default(300_000),
+  /** During the initial copy, the target is asked this often whether its exports live, and must answer as fast. */
+  targetCheckMs: z.number().int().positive().default(10_000),
   /** Source disks are kept this long after a move, then reconcile removes them. */
   retentionHours: z.number().nonnegative().default(168),
   /** Pid files of exports on the target. */
@@ -129,11 +137,40 @@ function isKnownTimeZone(zone: string): boolean {
   }
 }
 
-/** Later sections (placement…) belong to their own modules and are passed through untouched. */
+/** Capacity policy of a host: fleet-wide in `placement:`, per host in `placement.hosts.NAME`. */
+const capacityPolicy = {
+  reservedMemoryMiB: z.number().int().min(0).optional(),
+  memoryOvercommit: z.number().positive().optional(),
+  cpuOvercommit: z.number().positive().optional(),
+  diskHeadroomBytes: z.number().int().min(0).optional(),
+  diskHeadroomRatio: z.number().min(0).max(1).optional(),
+};
+export const hostPolicySchema = z.strictObject(capacityPolicy);
+
+/**
+ * The whole file. Every section is strict: an unknown key (a typo such as `notfy:` or `placement.spred`) is refused
+ * with its FILE:LINE:COL when the file loads. A module that reads a new key adds it here, in its section.
+ */
 export const configSchema = z
-  .looseObject({
+  .strictObject({
     hosts: z.preprocess((value) => value ?? [], z.array(hostSchema)),
-    tls: z.looseObject({ certDir: absolutePath.optional() }).optional(),
+    tls: z
+      .strictObject({
+        /** On every host: ca-cert.pem, server-cert.pem, server-key.pem, client-cert.pem, client-key.pem. */
+        certDir: absolutePath.optional(),
+        /** The fleet CA certificate on this machine; `rehome doctor` checks every host's certificates against it. */
+        caFile: absolutePath.optional(),
+      })
+      .optional(),
+    /** Where the state lives: a PostgreSQL URL shared by several machines; without it, SQLite in the data dir. */
+    store: z
+      .strictObject({
+        url: z
+          .string()
+          .regex(/^postgres(ql)?:\/\/\S*$/i, 'must be a postgres:// or postgresql:// URL')
+          .optional(),
+      })
+      .optional(),
     ssh: z
       .strictObject({
         acceptUnknownHostKeys: z.boolean().default(false),
@@ -145,19 +182,27 @@ export const configSchema = z
       .strictObject({
         /** Disk paths under these prefixes are on shared storage: re-attached as they are, never copied. */
         sharedPrefixes: z.array(absolutePath).default([]),
+        /** libvirt storage pools on shared storage: their volumes are re-attached, never copied. */
+        sharedPools: z.array(z.string().min(1)).default([]),
+        /** Local block devices (LVs): into a new volume of `blockPool` on the target, or into a raw file. */
+        blockDisksInto: z.enum(['volume', 'file']).default('volume'),
+        /** The storage pool (logical or dir) on every target that receives copies of local block devices. */
+        blockPool: z.string().min(1).optional(),
+        /** cdrom/floppy media on local storage: copied once to the target, or ejected there. */
+        removableMedia: z.enum(['copy', 'eject']).default('copy'),
       })
       .optional(),
     /**
-     * Capacity policy per host, used when inventory facts are handed to placement. Defaults: see
-     * DEFAULT_PLACEMENT_POLICY in src/inventory/placement-facts.ts. Loose: placement may add its own keys.
+     * Capacity policy, used when inventory facts are handed to placement. Defaults: see DEFAULT_PLACEMENT_POLICY in
+     * src/inventory/placement-facts.ts.
      */
     placement: z
-      .looseObject({
-        reservedMemoryMiB: z.number().int().min(0).optional(),
-        memoryOvercommit: z.number().positive().optional(),
-        cpuOvercommit: z.number().positive().optional(),
-        diskHeadroomBytes: z.number().int().min(0).optional(),
-        diskHeadroomRatio: z.number().min(0).max(1).optional(),
+      .strictObject({
+        ...capacityPolicy,
+        /** Per-host overrides of the policy above, by host name (src/inventory/host-policies.ts). */
+        hosts: z.record(z.string(), hostPolicySchema).optional(),
+        /** Link speed for plan ETAs, in MiB/s (src/drain/settings.ts). */
+        linkSpeedMiBps: z.number().positive().optional(),
       })
       .optional(),
     notify: notifySchema.optional(),

@@ -1,4 +1,4 @@
-import { RehomeError } from '../errors.js';
+import { unreadableHostError } from '../inventory/failure.js';
 import type { PlacementInput } from '../inventory/placement-facts.js';
 import { planDrain } from '../placement/plan.js';
 import type { HostFacts, HostState, Strategy } from '../placement/types.js';
@@ -24,8 +24,9 @@ export function planHostDrain(
   options: DrainPlanOptions,
 ): DrainPlanReport {
   if (facts.unreachable.includes(host)) {
-    throw new RehomeError(`${host} could not be read, so its VMs are unknown`, 'unreachable', [], {
-      subject: { code: 'host-unreadable', host },
+    throw unreadableHostError(`${host} could not be read, so its VMs are unknown`, facts.failures?.[host], {
+      code: 'host-unreadable',
+      host,
     });
   }
   const hosts: HostFacts[] = facts.hosts.map((entry) =>

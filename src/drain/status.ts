@@ -1,4 +1,5 @@
 import type { DrainRecord, DrainVmOutcome, Store } from '../store/types.js';
+import { attemptsOf, describeVerdict, rearmVerdict } from './rearm.js';
 
 export interface DrainVmStatus {
   vm: string;
@@ -10,6 +11,11 @@ export interface DrainVmStatus {
   phase: string | null;
   migrationId: string | null;
   detail: string | null;
+  /**
+   * For a VM still on the host whose move was rolled back: whether it waits to be armed again (and until when) or
+   * stays, with the reason. Null when it is on its way or moved.
+   */
+  waiting: string | null;
 }
 
 export interface DrainStatus {
@@ -30,7 +36,7 @@ export interface DrainStatus {
 }
 
 /** The latest drain of `host`, each VM with its migration's current phase. For `rehome status --host HOST`. */
-export async function drainStatus(store: Store, host: string): Promise<DrainStatus> {
+export async function drainStatus(store: Store, host: string, now: Date = new Date()): Promise<DrainStatus> {
   const hostState = (await store.getHostState(host))?.state ?? 'active';
   const drain = (await store.listDrains({ host })).at(-1);
   if (!drain) return { host, hostState, drain: null, vms: [], moved: 0, remaining: 0, empty: false };
@@ -45,6 +51,7 @@ export async function drainStatus(store: Store, host: string): Promise<DrainStat
       phase: migration?.phase ?? null,
       migrationId: vm.migrationId,
       detail: migration?.lastError ?? vm.detail,
+      waiting: describeVerdict(rearmVerdict(vm, await attemptsOf(store, drain, vm), now)),
     });
   }
   const { vms: _, ...record } = drain;

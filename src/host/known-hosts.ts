@@ -141,9 +141,9 @@ export async function verifyHostKey(policy: HostKeyPolicy, presented: Buffer): P
       plain.map((entry) => `${entry.file}:${entry.line}`),
     );
   }
-  if (!policy.acceptUnknown) throw new HostKeyUnknownError(name, fingerprint, keyType);
+  if (!policy.acceptUnknown) throw new HostKeyUnknownError(name, fingerprint, keyType, policy.port);
   const file = policy.userKnownHostsFiles[0];
-  if (!file) throw new HostKeyUnknownError(name, fingerprint, keyType);
+  if (!file) throw new HostKeyUnknownError(name, fingerprint, keyType, policy.port);
   await appendKnownHost(file, policy.hashNewEntries ? hashHostName(name) : name, presented);
   return { status: 'added', file };
 }

@@ -92,6 +92,18 @@ export function parseSshG(
   const expand = (path: string) => expandPath(path, tokens);
   const words = (key: string) => (single.get(key) ?? '').split(/\s+/).filter((w) => w !== '' && w !== 'none');
   const proxyJump = single.get('proxyjump');
+  const proxyCommand = single.get('proxycommand');
+  if (proxyCommand && proxyCommand !== 'none') {
+    // ssh2 cannot run it, and connecting directly instead would bypass what the operator set up: refuse.
+    throw new RehomeError(
+      `${alias} has ProxyCommand ${JSON.stringify(proxyCommand)} in the ssh config: rehome does not run proxy commands`,
+      'config',
+      [
+        'Use ProxyJump to a jump host instead (rehome supports one hop), or give rehome an ssh config file without it (ssh.configFile).',
+      ],
+      { subject: { code: 'proxy-command', host: alias } },
+    );
+  }
   const connectTimeout = single.get('connecttimeout');
   return {
     alias,

@@ -8,7 +8,7 @@ import {
   type ConnectConfig,
   type ServerHostKeyAlgorithm,
 } from 'ssh2';
-import { RehomeError } from '../errors.js';
+import { RehomeError, timeoutError } from '../errors.js';
 import { type HostKeyPolicy, knownKeyTypesFor, verifyHostKey } from './known-hosts.js';
 import { quoteArgv } from './quote.js';
 import { type ResolvedSshHost, resolveSshHost, type SshConfigOptions } from './ssh-config.js';
@@ -108,7 +108,15 @@ export class SshConnection {
   }
 
   async exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-    const channel = await this.openExec(argv);
+    const startedAt = Date.now();
+    const timedOut = () =>
+      timeoutError({ host: this.name, command: quoteArgv(argv), timeoutMs: options.timeoutMs as number });
+    // The bound covers opening the channel too: over a link that went dead, the open is what never answers.
+    const opening = this.openExec(argv);
+    const channel = await withTimeout(opening, options.timeoutMs, () => {
+      opening.then((late) => late.close()).catch(() => undefined);
+      return timedOut();
+    });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     channel.on('data', (chunk: Buffer) => stdout.push(chunk));
@@ -116,12 +124,10 @@ export class SshConnection {
     if (options.stdin !== undefined) channel.end(options.stdin);
     else channel.end();
     const done = channelDone(channel);
-    const exit = await withTimeout(done, options.timeoutMs, () => {
+    const left = options.timeoutMs ? Math.max(1, options.timeoutMs - (Date.now() - startedAt)) : undefined;
+    const exit = await withTimeout(done, left, () => {
       channel.close();
-      return new RehomeError(
-        `Remote command on ${this.name} timed out after ${options.timeoutMs} ms: ${argv[0]}`,
-        'unreachable',
-      );
+      return timedOut();
     });
     return {
       stdout: Buffer.concat(stdout).toString('utf8'),
@@ -168,8 +174,13 @@ export class SshConnection {
   openUnixSocket(path: string): Promise<Duplex> {
     return new Promise((resolve, reject) => {
       this.client.openssh_forwardOutStreamLocal(path, (err, channel) => {
+        // The cause keeps ssh2's `reason` (1: administratively prohibited, i.e. sshd refuses stream-local forwarding).
         if (err)
-          reject(new RehomeError(`Cannot open ${path} on ${this.name}: ${err.message}`, 'unreachable'));
+          reject(
+            new RehomeError(`Cannot open ${path} on ${this.name}: ${err.message}`, 'unreachable', [], {
+              cause: err,
+            }),
+          );
         else resolve(channel);
       });
     });
@@ -284,6 +295,9 @@ async function openClient(
   return new Promise((resolve, reject) => {
     const onError = (err: Error & { level?: string }) => {
       client.removeListener('ready', onReady);
+      // ssh2 may emit a second 'error' after end() (a host that accepts TCP but never speaks SSH: "Connection lost
+      // before handshake"); with no listener left, that one would end the process.
+      client.on('error', () => {});
       client.end();
       reject(hostKeyError ?? mapConnectError(resolved, err));
     };

@@ -1,6 +1,7 @@
 import { RehomeError } from '../errors.js';
 import { placeOne } from '../placement/plan.js';
 import type { Strategy, TargetChoice } from '../placement/types.js';
+import { unreadableHostError } from './failure.js';
 import { type Fleet, readFleetFacts } from './fleet-facts.js';
 import type { PlacementInput } from './placement-facts.js';
 
@@ -32,11 +33,10 @@ export function targetFor(
   options: { strategy?: Strategy } = {},
 ): TargetChoice {
   if (facts.unreachable.includes(vm.source)) {
-    throw new RehomeError(
+    throw unreadableHostError(
       `${vm.source} could not be read, so ${vm.name} cannot be placed`,
-      'unreachable',
-      [],
-      { subject: { code: 'host-unreadable', host: vm.source, vm: vm.name } },
+      facts.failures?.[vm.source],
+      { code: 'host-unreadable', host: vm.source, vm: vm.name },
     );
   }
   const vmFacts = facts.vms.find((candidate) => candidate.uuid === vm.uuid);

@@ -1,6 +1,8 @@
 /** Every domain of one host: one stats call for state and disk sizes, then all XMLs at once over the connection. */
+import { readDiskFacts } from '../disks/facts.js';
+import { type DiskDecision, type DiskPolicyOptions, decideDisks, diskClassOf } from '../disks/policy.js';
 import type { LibvirtClient } from '../libvirt/client.js';
-import { type ClassifiedDisk, DomainXml } from '../libvirt/domain-xml.js';
+import { type DiskInfo, DomainXml } from '../libvirt/domain-xml.js';
 import { isNoDomain } from '../libvirt/errors.js';
 import { DomainStatsTypes, ListAllDomainsFlags } from '../libvirt/protocol/constants.js';
 import type { DomainRef } from '../libvirt/protocol/types.js';
@@ -9,6 +11,8 @@ import type { DiskFactsReport, DomainFacts } from './types.js';
 
 export interface ReadDomainsOptions {
   sharedPrefixes?: readonly string[];
+  /** The disk policy's options; `{ sharedPrefixes }` when absent. */
+  diskPolicy?: DiskPolicyOptions;
 }
 
 export async function readDomains(
@@ -24,7 +28,7 @@ export async function readDomains(
     records.map((record) =>
       readDomain(libvirt, record.domain, parseDomainStats(record), {
         persistent: !transientUuids.has(record.domain.uuid),
-        sharedPrefixes: options.sharedPrefixes ?? [],
+        diskPolicy: options.diskPolicy ?? { sharedPrefixes: options.sharedPrefixes ?? [] },
       }).catch((err: unknown) => {
         // Undefined between the stats and the XML call: it is no longer there to report.
         if (isNoDomain(err)) return undefined;
@@ -41,14 +45,28 @@ async function readDomain(
   libvirt: LibvirtClient,
   ref: DomainRef,
   stats: DomainStats,
-  context: { persistent: boolean; sharedPrefixes: readonly string[] },
+  context: { persistent: boolean; diskPolicy: DiskPolicyOptions },
 ): Promise<DomainFacts> {
   const xml = DomainXml.parse(await libvirt.getDomainXml(ref));
   const warnings: string[] = [];
+  const infos = xml.disks;
+  const decisions = decideDisks(
+    xml.name || ref.name,
+    infos,
+    context.diskPolicy,
+    await readDiskFacts(libvirt, infos),
+  );
   const disks = await Promise.all(
-    xml
-      .classifyDisks({ sharedPrefixes: context.sharedPrefixes })
-      .map((disk) => diskFacts(libvirt, ref, disk, stats.blocks.get(disk.targetDev), warnings)),
+    infos.map((disk, index) =>
+      diskFacts(
+        libvirt,
+        ref,
+        disk,
+        decisions[index] as DiskDecision,
+        stats.blocks.get(disk.targetDev),
+        warnings,
+      ),
+    ),
   );
   const facts: DomainFacts = {
     name: xml.name || ref.name,
@@ -61,6 +79,7 @@ async function readDomain(
     nics: xml.nics,
     disks,
     hostdevs: xml.hostdevs.map((hostdev) => hostdev.source),
+    firmware: xml.firmware,
     warnings,
   };
   const owner = xml.owner;
@@ -71,7 +90,8 @@ async function readDomain(
 async function diskFacts(
   libvirt: LibvirtClient,
   ref: DomainRef,
-  disk: ClassifiedDisk,
+  disk: DiskInfo,
+  decision: DiskDecision,
   stats: BlockStats | undefined,
   warnings: string[],
 ): Promise<DiskFactsReport> {
@@ -79,14 +99,19 @@ async function diskFacts(
     target: disk.targetDev,
     device: disk.device,
     type: disk.type,
-    source: describeSource(disk),
-    class: disk.class,
-    reason: disk.reason,
+    source: decision.source,
+    class: diskClassOf(decision.action),
+    reason: decision.reason,
+    action: decision.action,
+    code: decision.code,
     readonly: disk.readonly,
     shareable: disk.shareable,
   };
   if (disk.driverType) report.driverType = disk.driverType;
-  if (disk.class !== 'local') return report;
+  if (decision.copy?.into.kind === 'volume') {
+    report.intoVolume = { pool: decision.copy.into.pool, name: decision.copy.into.name };
+  }
+  if (decision.action !== 'copy') return report;
   let capacity = stats?.capacity;
   let allocation = stats?.allocation;
   if (capacity === undefined) {
@@ -102,15 +127,4 @@ async function diskFacts(
   if (capacity !== undefined) report.virtualSizeBytes = capacity;
   if (allocation !== undefined) report.allocatedBytes = allocation;
   return report;
-}
-
-function describeSource(disk: ClassifiedDisk): string {
-  if (disk.path) return disk.path;
-  if (disk.type === 'network') {
-    const host = disk.source.hosts[0];
-    const where = host?.name ? `${host.name}${host.port ? `:${host.port}` : ''}` : (host?.socket ?? '');
-    return `${disk.source.protocol ?? 'network'}://${where}${disk.source.name ? `/${disk.source.name}` : ''}`;
-  }
-  if (disk.type === 'volume') return `${disk.source.pool ?? ''}/${disk.source.volume ?? ''}`;
-  return '';
 }

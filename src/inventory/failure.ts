@@ -19,3 +19,17 @@ function kindOf(err: unknown): HostFailure['error']['kind'] {
   if (err instanceof ConnectionClosedError) return 'unreachable';
   return 'internal';
 }
+
+/**
+ * The error for a host that placement needed but the inventory could not read: its own kind when the host key was
+ * refused (exit 5, not "unreachable"), else unreachable; the reason and its hints are kept.
+ */
+export function unreadableHostError(
+  what: string,
+  failure: HostFailure['error'] | undefined,
+  subject: RehomeError['subject'],
+): RehomeError {
+  const kind = failure?.kind === 'host-key' ? 'host-key' : 'unreachable';
+  const message = failure ? `${what}: ${failure.message}` : what;
+  return new RehomeError(message, kind, failure?.hints ?? [], { subject });
+}

@@ -1,8 +1,10 @@
 import type { RehomeConfig } from '../config/schema.js';
+import { diskPolicyOptions } from '../disks/options.js';
 import { DomainXml } from '../libvirt/domain-xml.js';
 import type { VmFacts } from '../placement/types.js';
 import type { HostStateRecord, Store } from '../store/types.js';
 import { type CompareCpu, compareGuestCpus } from './cpu-compare.js';
+import { probeFirmware } from './firmware-probe.js';
 import { applyHostPolicy, hostPolicyOverrides } from './host-policies.js';
 import { type InventoryConnections, inventoryHosts } from './inventory.js';
 import { type PlacementInput, toPlacementFacts } from './placement-facts.js';
@@ -36,13 +38,15 @@ export async function readFleetFacts(
   const inventory = await inventoryHosts(config.hosts, connections, {
     ...callbacks,
     sharedPrefixes: config.storage?.sharedPrefixes ?? [],
+    diskPolicy: diskPolicyOptions(config),
   });
   const input = withHostStates(withHostPolicies(toPlacementFacts(inventory, config), config), hostStates);
   const compare: CompareCpu = async (host, xml, virttype) =>
     (await connections.libvirt(host)).compareHypervisorCpu(xml, virttype ? { virttype } : {});
   const vms = cpuHost === undefined ? input.vms : input.vms.filter((vm) => vm.host === cpuHost);
   const virtTypes = await domainTypes(connections, vms);
-  return { ...input, hosts: await compareGuestCpus(vms, input.hosts, compare, virtTypes), inventory };
+  const hosts = await probeFirmware(input.hosts, vms, (host) => connections.ssh(host));
+  return { ...input, hosts: await compareGuestCpus(vms, hosts, compare, virtTypes), inventory };
 }
 
 /** `<domain type=…>` of the VMs with a custom CPU model, by UUID; a VM whose XML cannot be read is left out. */

@@ -1,15 +1,7 @@
 import { z } from 'zod';
-import type { RehomeConfig } from '../config/schema.js';
+import { hostPolicySchema, type RehomeConfig } from '../config/schema.js';
 import { RehomeError } from '../errors.js';
 import type { HostPolicy } from '../placement/types.js';
-
-const hostPolicySchema = z.strictObject({
-  reservedMemoryMiB: z.number().int().min(0).optional(),
-  memoryOvercommit: z.number().positive().optional(),
-  cpuOvercommit: z.number().positive().optional(),
-  diskHeadroomBytes: z.number().int().min(0).optional(),
-  diskHeadroomRatio: z.number().min(0).max(1).optional(),
-});
 
 /** `placement.hosts`: per-host overrides of the fleet-wide policy, by host name (the section's other keys are read elsewhere). */
 const hostsSectionSchema = z.object({ hosts: z.record(z.string(), hostPolicySchema).default({}) });

@@ -32,6 +32,29 @@ export function hostCpuFromCapabilities(xml: string): HostCpuFacts {
   };
 }
 
+/**
+ * Machine types QEMU offers, by guest arch (`<guest><arch name=…><machine canonical=…>NAME</machine>`): each
+ * name and its canonical name, as a domain's inactive XML may hold either.
+ */
+export function machineTypesFromCapabilities(xml: string): Record<string, string[]> {
+  const byArch: Record<string, Set<string>> = {};
+  for (const guest of childElements(parseRoot(xml, 'capabilities'), 'guest')) {
+    const arch = child(guest, 'arch');
+    const name = attr(arch, 'name');
+    if (!name) continue;
+    const machines = byArch[name] ?? new Set<string>();
+    byArch[name] = machines;
+    const domains = [arch, ...childElements(arch, 'domain')];
+    for (const machine of domains.flatMap((parent) => childElements(parent, 'machine'))) {
+      const value = text(machine);
+      if (value) machines.add(value);
+      const canonical = attr(machine, 'canonical');
+      if (canonical) machines.add(canonical);
+    }
+  }
+  return Object.fromEntries(Object.entries(byArch).map(([arch, names]) => [arch, [...names].sort()]));
+}
+
 /** The bridge a libvirt network uses (`<network><bridge name=…>`), if any. */
 export function networkBridge(xml: string): string | undefined {
   return attr(child(parseRoot(xml, 'network'), 'bridge'), 'name');

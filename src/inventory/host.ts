@@ -1,13 +1,15 @@
 /** The facts of one host, read over its SSH connection and its libvirt connection at the same time. */
+import type { DiskPolicyOptions } from '../disks/policy.js';
 import type { LibvirtClient, LibvirtVersion } from '../libvirt/client.js';
-import { ListAllNetworksFlags } from '../libvirt/protocol/constants.js';
+import { ListAllNetworksFlags, ListAllStoragePoolsFlags } from '../libvirt/protocol/constants.js';
 import { readDomains } from './domains.js';
-import { hostCpuFromCapabilities, networkBridge } from './host-xml.js';
+import { hostCpuFromCapabilities, machineTypesFromCapabilities, networkBridge } from './host-xml.js';
 import { bridgeNames, freeBytesIn, type NodeShell } from './node-commands.js';
-import type { HostFactsReport, InventoryHost, NetworkFacts, Version } from './types.js';
+import type { HostFactsReport, InventoryHost, NetworkFacts, StoragePoolFacts, Version } from './types.js';
 
 export interface HostReadOptions {
   sharedPrefixes?: readonly string[];
+  diskPolicy?: DiskPolicyOptions;
 }
 
 export async function readHost(
@@ -33,9 +35,10 @@ export async function readHost(
       readNetworks(libvirt),
       readDomains(libvirt, options),
     ]);
-  const [imageDirFreeBytes, bridges] = await Promise.all([
+  const [imageDirFreeBytes, bridges, storagePools] = await Promise.all([
     optional(`free space in ${host.imageDir}`, freeBytesIn(ssh, host.imageDir), null),
     optional('bridges', bridgeNames(ssh), [] as string[]),
+    optional('storage pools', readStoragePools(libvirt), undefined),
   ]);
   return {
     name: host.name,
@@ -51,9 +54,23 @@ export async function readHost(
     networks,
     libvirtVersion: versionOf(libvirtVersion),
     qemuVersion: versionOf(qemuVersion),
+    machineTypes: machineTypesFromCapabilities(capabilities),
+    ...(storagePools ? { storagePools } : {}),
     domains,
     warnings,
   };
+}
+
+/** Active storage pools and the names of their volumes: where a copied volume can go, and which names are taken. */
+async function readStoragePools(libvirt: LibvirtClient): Promise<StoragePoolFacts[]> {
+  const pools = await libvirt.listAllStoragePools(ListAllStoragePoolsFlags.active);
+  const facts = await Promise.all(
+    pools.map(async (pool) => ({
+      name: pool.name,
+      volumes: (await libvirt.listAllStorageVolumes(pool)).map((vol) => vol.name).sort(),
+    })),
+  );
+  return facts.sort((a, b) => a.name.localeCompare(b.name));
 }
 
 async function readNetworks(libvirt: LibvirtClient): Promise<NetworkFacts[]> {

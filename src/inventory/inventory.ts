@@ -33,7 +33,10 @@ async function inventoryHost(
   let result: HostInventory;
   try {
     const [ssh, libvirt] = await Promise.all([connections.ssh(host.name), connections.libvirt(host.name)]);
-    const facts = await readHost(host, ssh, libvirt, { sharedPrefixes: options.sharedPrefixes ?? [] });
+    const facts = await readHost(host, ssh, libvirt, {
+      sharedPrefixes: options.sharedPrefixes ?? [],
+      ...(options.diskPolicy ? { diskPolicy: options.diskPolicy } : {}),
+    });
     result = { ...facts, elapsedMs: Math.round(performance.now() - started) };
   } catch (err) {
     result = {

@@ -1,5 +1,6 @@
 /** Inventory facts into the shapes placement consumes (src/placement/types.ts). Pure. */
 import type { RehomeConfig } from '../config/schema.js';
+import type { FirmwareInfo } from '../libvirt/domain-xml.js';
 import type {
   DiskFacts,
   DiskKind,
@@ -8,8 +9,9 @@ import type {
   HostPolicy,
   NicFacts,
   VmFacts,
+  VmFirmware,
 } from '../placement/types.js';
-import type { DiskFactsReport, DomainFacts, HostFactsReport, Inventory } from './types.js';
+import type { DiskFactsReport, DomainFacts, HostFactsReport, HostFailure, Inventory } from './types.js';
 
 /**
  * Used for every key the config's `placement` section leaves out:
@@ -34,6 +36,8 @@ export interface PlacementInput {
   vms: VmFacts[];
   /** Hosts the inventory could not read: neither sources nor targets. */
   unreachable: string[];
+  /** Why each of them could not be read (a refused host key is not an unreachable host). */
+  failures?: Record<string, HostFailure['error']>;
 }
 
 export function policyFromConfig(config: Pick<RehomeConfig, 'placement'>): HostPolicy {
@@ -56,6 +60,7 @@ export function toPlacementFacts(
   for (const host of inventory.hosts) {
     if (!host.ok) {
       input.unreachable.push(host.name);
+      input.failures = { ...input.failures, [host.name]: host.error };
       continue;
     }
     const labels = config.hosts.find((entry) => entry.name === host.name)?.labels ?? {};
@@ -79,6 +84,10 @@ function hostFacts(host: HostFactsReport, labels: Record<string, string>, policy
     bridges: host.bridges,
     networks: host.networks.filter((network) => network.active).map((network) => network.name),
     guests: host.domains.filter((domain) => ACTIVE_STATES.has(domain.state)).map(guestLoad),
+    ...(host.machineTypes ? { firmware: { machineTypes: host.machineTypes } } : {}),
+    ...(host.storagePools
+      ? { storagePools: Object.fromEntries(host.storagePools.map((pool) => [pool.name, pool.volumes])) }
+      : {}),
   };
 }
 
@@ -106,11 +115,22 @@ export function vmFacts(domain: DomainFacts, host: string): VmFacts {
     disks: domain.disks.map(diskFacts),
     nics: domain.nics.map(nicFacts),
     hostdevs: domain.hostdevs.length,
+    ...(domain.firmware ? { firmware: vmFirmware(domain.firmware) } : {}),
   };
 }
 
+function vmFirmware(info: FirmwareInfo): VmFirmware {
+  const firmware: VmFirmware = {};
+  if (info.arch) firmware.arch = info.arch;
+  if (info.machine) firmware.machine = info.machine;
+  if (info.loader) firmware.loader = info.loader;
+  if (info.nvram) firmware.nvram = info.nvram;
+  if (info.tpm) firmware.tpm = true;
+  return firmware;
+}
+
 export function diskFacts(disk: DiskFactsReport): DiskFacts {
-  const { kind, note } = diskKind(disk);
+  const { kind, note, code } = diskKind(disk);
   const facts: DiskFacts = {
     target: disk.target,
     kind,
@@ -118,25 +138,27 @@ export function diskFacts(disk: DiskFactsReport): DiskFacts {
     allocatedBytes: disk.allocatedBytes ?? 0,
   };
   if (note) facts.note = note;
+  facts.code = code ?? disk.code;
+  if (disk.intoVolume) facts.intoVolume = disk.intoVolume;
+  facts.action = kind === 'unsupported' ? 'refuse' : disk.action;
+  facts.reason = note ?? disk.reason;
   return facts;
 }
 
 /**
- * The inventory's classification, narrowed to what the mirror can move: a local file or block device of known size,
- * not shared with another guest. A LUN, a local volume (no repointing yet), a shareable local disk or a local disk of
- * unknown size would be moved wrong, so they block.
+ * The disk policy's decision (src/disks, made by the inventory) as placement's kind: a refusal blocks with its reason
+ * and code. One fact the policy cannot know is checked here: a disk to copy whose size could not be read.
  */
-function diskKind(disk: DiskFactsReport): { kind: DiskKind; note?: string } {
-  if (disk.class !== 'local') {
-    return disk.class === 'unsupported' ? { kind: 'unsupported', note: disk.reason } : { kind: disk.class };
-  }
-  if (disk.device === 'lun') return { kind: 'unsupported', note: 'a SCSI LUN passed through from the host' };
-  if (disk.type !== 'file' && disk.type !== 'block') {
-    return { kind: 'unsupported', note: `a local ${disk.type} disk (${disk.source}) cannot be repointed` };
-  }
-  if (disk.shareable) return { kind: 'unsupported', note: `shareable local disk ${disk.source}` };
+function diskKind(disk: DiskFactsReport): { kind: DiskKind; note?: string; code?: string } {
+  if (disk.action === 'refuse') return { kind: 'unsupported', note: disk.reason, code: disk.code };
+  if (disk.action === 'reattach') return { kind: 'network' };
+  if (disk.action === 'leave-out') return { kind: 'skip' };
   if (disk.virtualSizeBytes === undefined) {
-    return { kind: 'unsupported', note: `size of ${disk.source} unknown (is the image missing?)` };
+    return {
+      kind: 'unsupported',
+      note: `size of ${disk.source} unknown (is the image missing?)`,
+      code: 'refuse-size-unknown',
+    };
   }
   return { kind: 'local' };
 }

@@ -2,8 +2,9 @@
  * What `rehome inventory` reports. Plain JSON-safe values: sizes are numbers (bytes, or KiB where libvirt speaks
  * KiB), so the `--json` output is the same object.
  */
+import type { DiskAction, DiskCode, DiskPolicyOptions } from '../disks/policy.js';
 import type { ErrorKind } from '../errors.js';
-import type { CpuInfo, DiskClass, NicInfo } from '../libvirt/domain-xml.js';
+import type { CpuInfo, DiskClass, FirmwareInfo, NicInfo } from '../libvirt/domain-xml.js';
 
 export interface HostCpuFacts {
   arch: string;
@@ -46,12 +47,22 @@ export interface DiskFactsReport {
   source: string;
   class: DiskClass;
   reason: string;
+  /** The disk policy's decision (src/disks): copy, reattach, leave-out or refuse, with its stable code. */
+  action: DiskAction;
+  code: DiskCode;
+  /** A copy into a new volume: the pool and name it needs on the target (free there). */
+  intoVolume?: { pool: string; name: string };
   driverType?: string;
   /** Local disks only: the guest-visible size and the bytes allocated on the host. */
   virtualSizeBytes?: number;
   allocatedBytes?: number;
   readonly: boolean;
   shareable: boolean;
+}
+
+export interface StoragePoolFacts {
+  name: string;
+  volumes: string[];
 }
 
 export interface DomainFacts {
@@ -67,6 +78,8 @@ export interface DomainFacts {
   /** Passthrough devices, each described as "pci 0000:3b:00.1" and the like. */
   hostdevs: string[];
   owner?: string;
+  /** Machine type, loader, NVRAM and emulated TPM, as the definition names them. */
+  firmware?: FirmwareInfo;
   /** Facts that could not be read; the rest of the domain is still reported. */
   warnings: string[];
 }
@@ -87,6 +100,10 @@ export interface HostFactsReport {
   networks: NetworkFacts[];
   libvirtVersion: Version;
   qemuVersion: Version;
+  /** Active libvirt storage pools and their volumes' names; missing when they could not be read. */
+  storagePools?: StoragePoolFacts[];
+  /** Machine types QEMU offers, by guest arch (from the capabilities). */
+  machineTypes?: Record<string, string[]>;
   domains: DomainFacts[];
   warnings: string[];
   elapsedMs: number;
@@ -119,4 +136,6 @@ export interface InventoryCallbacks {
 export interface InventoryOptions extends InventoryCallbacks {
   /** Paths under these prefixes are shared storage (storage.sharedPrefixes). */
   sharedPrefixes?: readonly string[];
+  /** The disk policy's options (the config's storage section); sharedPrefixes alone when absent. */
+  diskPolicy?: DiskPolicyOptions;
 }

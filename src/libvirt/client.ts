@@ -3,7 +3,7 @@ import { ConnectOpenFlags, DomainEventId, DomainMetadataType } from './protocol/
 import { decodeEvent, type LibvirtEvent } from './protocol/events.js';
 import * as m from './protocol/messages.js';
 import { QEMU_PROGRAM, QemuProcedure, REMOTE_PROGRAM, RemoteProcedure } from './protocol/procedures.js';
-import type { DomainRef, NetworkRef, StoragePoolRef } from './protocol/types.js';
+import type { DomainRef, NetworkRef, StoragePoolRef, StorageVolRef } from './protocol/types.js';
 import { type KeepaliveOptions, RpcConnection } from './rpc-connection.js';
 import type { TypedParam } from './xdr.js';
 
@@ -467,5 +467,51 @@ export class LibvirtClient {
     m.decodeEmpty(
       await this.remote(RemoteProcedure.storagePoolRefresh, m.encodeNamedObjectFlags(pool, flags)),
     );
+  }
+
+  /** Flags: 2 = VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE. The reply has the same shape as the network list. */
+  async listAllStoragePools(flags = 0): Promise<StoragePoolRef[]> {
+    return m.decodeListAllNetworks(
+      await this.remote(RemoteProcedure.connectListAllStoragePools, m.encodeListAll(flags)),
+    );
+  }
+
+  async listAllStorageVolumes(pool: StoragePoolRef, flags = 0): Promise<StorageVolRef[]> {
+    return m.decodeListAllVolumes(
+      await this.remote(RemoteProcedure.storagePoolListAllVolumes, m.encodePoolListAllVolumes(pool, flags)),
+    );
+  }
+
+  async getStoragePoolXml(pool: StoragePoolRef, flags = 0): Promise<string> {
+    return m.decodeString(
+      await this.remote(RemoteProcedure.storagePoolGetXmlDesc, m.encodeNamedObjectFlags(pool, flags)),
+    );
+  }
+
+  async lookupStorageVolByName(pool: StoragePoolRef, name: string): Promise<StorageVolRef> {
+    return m.decodeStorageVol(
+      await this.remote(RemoteProcedure.storageVolLookupByName, m.encodeStorageVolLookup(pool, name)),
+    );
+  }
+
+  /** Creates a volume in the pool from its XML (`<volume><name/><capacity unit='bytes'/>…`). */
+  async createStorageVolXml(pool: StoragePoolRef, xml: string, flags = 0): Promise<StorageVolRef> {
+    return m.decodeStorageVol(
+      await this.remote(RemoteProcedure.storageVolCreateXml, m.encodeStorageVolCreate(pool, xml, flags)),
+    );
+  }
+
+  async deleteStorageVol(vol: StorageVolRef, flags = 0): Promise<void> {
+    m.decodeEmpty(await this.remote(RemoteProcedure.storageVolDelete, m.encodeStorageVolFlags(vol, flags)));
+  }
+
+  async getStorageVolXml(vol: StorageVolRef, flags = 0): Promise<string> {
+    return m.decodeString(
+      await this.remote(RemoteProcedure.storageVolGetXmlDesc, m.encodeStorageVolFlags(vol, flags)),
+    );
+  }
+
+  async getStorageVolPath(vol: StorageVolRef): Promise<string> {
+    return m.decodeString(await this.remote(RemoteProcedure.storageVolGetPath, m.encodeStorageVol(vol)));
   }
 }

@@ -1,7 +1,10 @@
 import { DOMParser, type Document, type Element } from '@xmldom/xmldom';
 import { RehomeError } from '../errors.js';
 import { attr, child, childElements, insertAfter, removeElement, text } from './domain-xml/dom.js';
+import { type FirmwareInfo, pointNvramAt, readFirmware } from './domain-xml/firmware.js';
 import { serializeLibvirtXml } from './domain-xml/serialize.js';
+
+export type { FirmwareInfo };
 
 /** The namespace of rehome's element in a domain's `<metadata>` (the owner), wherever it is written or read. */
 export const REHOME_METADATA_NS = 'https://rehome.dev/xmlns/1';
@@ -17,10 +20,11 @@ export interface DiskSource {
 }
 
 /**
- * - `local`: a file or block device on this host: copied to the target;
- * - `network`: a network protocol, or a path under shared storage: re-attached as it is;
- * - `skip`: removable media (cdrom, floppy): not copied, kept in the definition as it is;
- * - `unsupported`: a disk rehome cannot move (nvme, vhost-user, dir): a blocker for planning.
+ * The inventory's coarse class of a disk, from the disk policy's decision (src/disks, which decides every disk):
+ * - `local`: copied to the target;
+ * - `network`: network or shared storage: re-attached as it is;
+ * - `skip`: nothing to move (an empty drive) or media ejected on the operator's request;
+ * - `unsupported`: refused with a reason: a blocker for planning and for `migrate`.
  */
 export type DiskClass = 'local' | 'network' | 'skip' | 'unsupported';
 
@@ -35,18 +39,8 @@ export interface DiskInfo {
   targetBus?: string;
   readonly: boolean;
   shareable: boolean;
-}
-
-export interface ClassifiedDisk extends DiskInfo {
-  class: DiskClass;
-  reason: string;
-}
-
-export interface DiskClassifyOptions {
-  /** Paths under these prefixes are on storage every host sees (NFS, cluster FS). */
-  sharedPrefixes?: readonly string[];
-  /** Storage pools that are shared (for `type='volume'` disks). */
-  sharedPools?: readonly string[];
+  /** Files of the backing chain the definition describes (`<backingStore>`, running XML), nearest first. */
+  backingFiles: string[];
 }
 
 export interface NicInfo {
@@ -188,10 +182,6 @@ export class DomainXml {
     return childElements(this.devices, 'disk').map(readDisk);
   }
 
-  classifyDisks(options: DiskClassifyOptions = {}): ClassifiedDisk[] {
-    return this.disks.map((disk) => ({ ...disk, ...classifyDisk(disk, options) }));
-  }
-
   /** Devices passed through from the host: they pin the guest to it. */
   get hostdevs(): HostdevInfo[] {
     const plain = childElements(this.devices, 'hostdev').map((hostdev) => ({
@@ -243,14 +233,16 @@ export class DomainXml {
   }
 
   /**
-   * Point the disk at `targetDev` to a file on the target host. A block device becomes a file disk; the source's
-   * backing chain description and runtime index go, since the copy is a standalone image.
+   * Point the disk at `targetDev` to a file (or, with `as: 'block'`, a block device) on the target host. A block
+   * device becomes a file disk unless asked otherwise; the source's backing chain description and runtime index go,
+   * since the copy is a standalone image.
    */
-  repointDisk(targetDev: string, path: string, options: { format?: string } = {}): void {
-    const disk = childElements(this.devices, 'disk').find(
-      (candidate) => attr(child(candidate, 'target'), 'dev') === targetDev,
-    );
-    if (!disk) throw new RehomeError(`Domain ${this.name} has no disk ${targetDev}`, 'not-found');
+  repointDisk(
+    targetDev: string,
+    path: string,
+    options: { format?: string; as?: 'file' | 'block' } = {},
+  ): void {
+    const disk = this.diskElement(targetDev);
     const type = attr(disk, 'type');
     if (type !== 'file' && type !== 'block') {
       throw new RehomeError(
@@ -260,14 +252,32 @@ export class DomainXml {
     }
     const source = child(disk, 'source');
     if (!source) throw new RehomeError(`Disk ${targetDev} of ${this.name} has no source`, 'invalid-input');
-    disk.setAttribute('type', 'file');
-    if (source.hasAttribute('dev')) {
+    const as = options.as ?? 'file';
+    const [attribute, other] = as === 'block' ? ['dev', 'file'] : ['file', 'dev'];
+    disk.setAttribute('type', as);
+    if (source.hasAttribute(other)) {
       // Keep the attribute's position: rename by rebuilding the attribute list in order.
-      renameAttribute(source, 'dev', 'file', path);
-    } else source.setAttribute('file', path);
+      renameAttribute(source, other, attribute, path);
+    } else source.setAttribute(attribute, path);
     source.removeAttribute('index');
     for (const backing of childElements(disk, 'backingStore')) removeElement(backing);
     if (options.format) child(disk, 'driver')?.setAttribute('type', options.format);
+  }
+
+  /** Removes the media of a cdrom/floppy drive: the drive stays, empty. */
+  ejectMedia(targetDev: string): void {
+    const disk = this.diskElement(targetDev);
+    const source = child(disk, 'source');
+    if (source) removeElement(source);
+    for (const backing of childElements(disk, 'backingStore')) removeElement(backing);
+  }
+
+  private diskElement(targetDev: string): Element {
+    const disk = childElements(this.devices, 'disk').find(
+      (candidate) => attr(child(candidate, 'target'), 'dev') === targetDev,
+    );
+    if (!disk) throw new RehomeError(`Domain ${this.name} has no disk ${targetDev}`, 'not-found');
+    return disk;
   }
 
   /** Remove what only makes sense on the host the XML came from. Returns what was dropped and why. */
@@ -358,6 +368,16 @@ export class DomainXml {
     return dropped;
   }
 
+  /** Machine type, loader, NVRAM and emulated TPM: what the guest's firmware needs on a host and keeps there. */
+  get firmware(): FirmwareInfo {
+    return readFirmware(this.root);
+  }
+
+  /** Points the UEFI variable store at a file (the copy carried to the target). */
+  setNvram(path: string): void {
+    pointNvramAt(this.root, path);
+  }
+
   private ownerElement(): Element | undefined {
     const metadata = child(this.root, 'metadata');
     return childElements(metadata).find(
@@ -398,47 +418,20 @@ function readDisk(disk: Element): DiskInfo {
     targetBus: attr(target, 'bus'),
     readonly: child(disk, 'readonly') !== undefined,
     shareable: child(disk, 'shareable') !== undefined,
+    backingFiles: backingFiles(disk),
   };
 }
 
-export function classifyDisk(
-  disk: DiskInfo,
-  options: DiskClassifyOptions = {},
-): { class: DiskClass; reason: string } {
-  if (disk.device === 'cdrom' || disk.device === 'floppy') {
-    return disk.path
-      ? {
-          class: 'skip',
-          reason: `removable ${disk.device} media (${disk.path}) is not copied; it must exist on the target or be ejected`,
-        }
-      : { class: 'skip', reason: `empty ${disk.device} drive` };
+function backingFiles(disk: Element): string[] {
+  const files: string[] = [];
+  let backing = child(disk, 'backingStore');
+  while (backing && files.length < 64) {
+    const source = child(backing, 'source');
+    const path = attr(source, 'file') ?? attr(source, 'dev');
+    if (path) files.push(path);
+    backing = child(backing, 'backingStore');
   }
-  if (disk.type === 'network') {
-    return {
-      class: 'network',
-      reason: `network disk (${disk.source.protocol ?? 'unknown protocol'}), re-attached as it is`,
-    };
-  }
-  if (disk.type === 'volume') {
-    return options.sharedPools?.includes(disk.source.pool ?? '')
-      ? { class: 'network', reason: `volume in shared pool ${disk.source.pool}` }
-      : {
-          class: 'local',
-          reason: `volume ${disk.source.volume} in pool ${disk.source.pool}, taken as local storage`,
-        };
-  }
-  if (disk.type === 'file' || disk.type === 'block') {
-    if (!disk.path) return { class: 'unsupported', reason: `${disk.type} disk without a source` };
-    const prefix = options.sharedPrefixes?.find((candidate) => isUnder(disk.path as string, candidate));
-    if (prefix) return { class: 'network', reason: `on shared storage (${prefix}), re-attached as it is` };
-    return { class: 'local', reason: `local ${disk.type} ${disk.path}, to be copied` };
-  }
-  return { class: 'unsupported', reason: `disk type ${disk.type} cannot be moved by rehome` };
-}
-
-function isUnder(path: string, prefix: string): boolean {
-  const base = prefix.endsWith('/') ? prefix : `${prefix}/`;
-  return path.startsWith(base);
+  return files;
 }
 
 function describeHostdevSource(type: string | undefined, source: Element | undefined): string {

@@ -10,6 +10,7 @@ export const LibvirtErrorCode = {
   noNetwork: 43,
   invalidArg: 8,
   noStoragePool: 49,
+  noStorageVol: 50,
   authFailed: 45,
 } as const;
 
@@ -58,11 +59,27 @@ export function isNoDomain(err: unknown): err is LibvirtError {
   return err instanceof LibvirtError && err.code === LibvirtErrorCode.noDomain;
 }
 
+/** The storage volume does not exist in that pool (VIR_ERR_NO_STORAGE_VOL). */
+export function isNoStorageVol(err: unknown): err is LibvirtError {
+  return err instanceof LibvirtError && err.code === LibvirtErrorCode.noStorageVol;
+}
+
 /** The connection ended, or failed, before a reply came. */
 export class ConnectionClosedError extends Error {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'ConnectionClosedError';
+  }
+}
+
+/**
+ * The peer sent something this client cannot take (a bad frame, an undecodable event) or a listener of its events
+ * threw: the connection is closed with this error, as any lost one, and the process goes on.
+ */
+export class ProtocolError extends ConnectionClosedError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ProtocolError';
   }
 }
 

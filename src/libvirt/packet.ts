@@ -49,21 +49,39 @@ export function encodePacket(header: PacketHeader, body: Buffer = Buffer.alloc(0
   return packet;
 }
 
-/** Accumulates stream chunks and yields whole packets, whatever the chunk boundaries. */
+/**
+ * Accumulates stream chunks and yields whole packets, whatever the chunk boundaries. Chunks of a packet not yet
+ * complete are kept in a list and concatenated once, when the packet's last byte has arrived: buffering a 16 MiB packet
+ * in 4 KiB chunks costs one copy, not one copy of everything pending per chunk.
+ */
 export class PacketDecoder {
-  private pending: Buffer = Buffer.alloc(0);
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  /** The length word of the packet being buffered, once its first 4 bytes are in; 0 before. */
+  private expected = 0;
 
   push(chunk: Buffer): Packet[] {
-    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
     const packets: Packet[] = [];
-    while (this.pending.length >= LENGTH_BYTES) {
-      const total = this.pending.readUInt32BE(0);
-      if (total < LENGTH_BYTES + HEADER_BYTES || total > MAX_PACKET_BYTES) {
-        throw new FramingError(`invalid packet length ${total}`);
+    if (chunk.length > 0) {
+      this.chunks.push(chunk);
+      this.buffered += chunk.length;
+    }
+    for (;;) {
+      if (this.expected === 0) {
+        if (this.buffered < LENGTH_BYTES) break;
+        const total = this.peekLength();
+        if (total < LENGTH_BYTES + HEADER_BYTES || total > MAX_PACKET_BYTES) {
+          throw new FramingError(`invalid packet length ${total}`);
+        }
+        this.expected = total;
       }
-      if (this.pending.length < total) break;
-      const packet = this.pending.subarray(0, total);
-      this.pending = this.pending.subarray(total);
+      if (this.buffered < this.expected) break;
+      const pending = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks);
+      const packet = pending.subarray(0, this.expected);
+      const rest = pending.subarray(this.expected);
+      this.chunks = rest.length > 0 ? [rest] : [];
+      this.buffered = rest.length;
+      this.expected = 0;
       packets.push({
         header: {
           program: packet.readUInt32BE(4),
@@ -77,5 +95,18 @@ export class PacketDecoder {
       });
     }
     return packets;
+  }
+
+  /** The length word at the start of the buffered bytes, which may span the first chunks. */
+  private peekLength(): number {
+    const first = this.chunks[0] as Buffer;
+    if (first.length >= LENGTH_BYTES) return first.readUInt32BE(0);
+    const head = Buffer.alloc(LENGTH_BYTES);
+    let at = 0;
+    for (const chunk of this.chunks) {
+      at += chunk.copy(head, at, 0, Math.min(chunk.length, LENGTH_BYTES - at));
+      if (at === LENGTH_BYTES) break;
+    }
+    return head.readUInt32BE(0);
   }
 }

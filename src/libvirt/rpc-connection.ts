@@ -1,5 +1,11 @@
 import type { Duplex } from 'node:stream';
-import { ConnectionClosedError, decodeRemoteError, KeepaliveTimeoutError, LibvirtError } from './errors.js';
+import {
+  ConnectionClosedError,
+  decodeRemoteError,
+  KeepaliveTimeoutError,
+  LibvirtError,
+  ProtocolError,
+} from './errors.js';
 import {
   encodePacket,
   MessageStatus,
@@ -119,19 +125,22 @@ export class RpcConnection {
     this.stream.write(encodePacket(header, body));
   }
 
+  /**
+   * Runs in the stream's data handler: nothing may throw out of it, or one bad byte from one libvirtd would end the
+   * process. A framing error, an event that does not decode or a listener that throws closes this connection only.
+   */
   private onData(chunk: Buffer): void {
+    if (this.closedWith !== undefined) return;
     this.lastReceivedAt = Date.now();
-    let packets: Packet[];
     try {
-      packets = this.decoder.push(chunk);
+      for (const packet of this.decoder.push(chunk)) {
+        this.dispatch(packet);
+        if (this.closedWith !== undefined) return;
+      }
     } catch (error) {
-      this.fail(
-        new ConnectionClosedError(`libvirt protocol error: ${(error as Error).message}`, { cause: error }),
-      );
+      this.fail(new ProtocolError(`libvirt protocol error: ${(error as Error).message}`, { cause: error }));
       this.stream.destroy();
-      return;
     }
-    for (const packet of packets) this.dispatch(packet);
   }
 
   private dispatch({ header, body }: Packet): void {
@@ -206,6 +215,12 @@ export class RpcConnection {
     const rejection = error ?? new ConnectionClosedError('libvirt connection closed');
     for (const call of this.pending.values()) call.reject(rejection);
     this.pending.clear();
-    for (const listener of [...this.closeListeners]) listener(error);
+    for (const listener of [...this.closeListeners]) {
+      try {
+        listener(error);
+      } catch {
+        // A close listener that throws must not keep the others from hearing of it, nor end the process.
+      }
+    }
   }
 }

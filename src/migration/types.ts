@@ -1,3 +1,5 @@
+import type { CopyInto, DiskCode, DiskCopy } from '../disks/policy.js';
+import type { RetainedSet } from '../disks/retention.js';
 import type { LibvirtClient } from '../libvirt/client.js';
 import type { NoticeKind } from '../notify/index.js';
 import type { TargetChoice } from '../placement/types.js';
@@ -6,20 +8,49 @@ import type { ClaimedExport } from '../sync/nbd-export.js';
 import type { RemoteShell } from '../sync/remote.js';
 import type { MirrorMode, NbdExport } from '../sync/types.js';
 
+/**
+ * A disk the move copies, as journaled: the disk policy's decision (src/disks) for it. The optional fields are absent in
+ * records written before the policy: those are mirrored into a qcow2 file.
+ */
+export interface MigrationDisk extends DiskJob {
+  /** `mirror`: block copy kept in sync; `once`: read-only content copied once (libvirt refuses to mirror it). */
+  method?: DiskCopy['method'];
+  into?: CopyInto;
+  /** The source image's format (`qemu-img -f` for a once-copy). */
+  sourceFormat?: string;
+  keepOnSource?: boolean;
+  code?: DiskCode;
+  /** A once-copy that finished. */
+  copied?: boolean;
+}
+
+/** The disks kept in sync by a block job (everything but once-copies). */
+export function mirroredDisks(job: { disks: readonly MigrationDisk[] }): MigrationDisk[] {
+  return job.disks.filter((disk) => disk.method !== 'once');
+}
+
 /** What the engine journals in the migration record's `job` column. */
 export interface MigrationJob extends JobDetails {
-  disks: DiskJob[];
+  disks: MigrationDisk[];
   exports: NbdExport[];
   mode: MirrorMode;
   /** Journaled before prepare-target creates an export's image, cleared once the export is journaled. */
-  claimedExport?: ClaimedExport;
+  claimedExport?: ClaimedExport & { volume?: { pool: string; name: string } };
   bandwidthBytesPerSec?: number;
   /** The source's `dumpxml --inactive`, taken when arming: the target's definition is made from it. */
   inactiveXml?: string;
-  /** Last mirror reading, for `rehome status`. */
-  progress?: { cur: number; end: number; at: string };
+  /** Last mirror reading, for `rehome status`; the rate over the last seconds and the ETA at it, when known. */
+  progress?: {
+    cur: number;
+    end: number;
+    at: string;
+    bytesPerSec?: number | null;
+    etaSeconds?: number | null;
+  };
   /** True once the mirror ended without pivot while the guest was paused and converged. */
   converged?: boolean;
+  /** cdrom/floppy drives whose local media the target's definition leaves out (storage.removableMedia: eject). */
+  ejected?: string[];
   /** MACs whose link was set down on the source during the cutover. */
   linksDown?: string[];
   /** DHCP host entries moved from the source's libvirt networks to the target's. */
@@ -30,10 +61,19 @@ export interface MigrationJob extends JobDetails {
   scheduledAt?: string;
   /** What triggered the running/last cutover. */
   trigger?: string;
-  /** Source disks kept after the move, until `until`; reconcile removes them. */
-  retained?: { host: string; paths: string[]; until: string; removedAt?: string };
+  /** Source disks kept after the move, until `until`; reconcile removes what retention allows (src/disks/retention). */
+  retained?: RetainedSet;
   /** Set when a cutover began: a rollback then undoes the cutover steps too. */
   inCutover?: boolean;
+  /**
+   * The UEFI NVRAM file and vTPM state directory carried to the target at the cutover (same paths there): `roots` is
+   * journaled before anything is written, `carried` lists each file checked on the target.
+   */
+  firmware?: {
+    roots: string[];
+    nvram?: string;
+    carried?: { path: string; size: number; sha256: string }[];
+  };
   /** Timestamps of the cutover's milestones (ms since the reboot event), for status and benchmarks. */
   timeline?: Record<string, number>;
 }

@@ -9,11 +9,40 @@ import { LinkPages } from './links-page.js';
 import { wallTimeIn, zonedWallTimeToUtc } from './local-time.js';
 import { canonicalTimeZone, formatInstant } from './time.js';
 
-/** What a valid request does. The migration engine provides these; the server only decides whether to call them. */
+/**
+ * Uses up the link's token (single use, atomic in the store). False: another request used it first; do nothing then.
+ */
+export type ClaimToken = () => Promise<boolean>;
+
+/**
+ * What a valid request does. The migration engine provides these; the server only decides whether to call them.
+ * Each must call `claim` once its action is accepted (the VM's lock held, the phase right), before it acts, and act
+ * only when it returned true: a link is used up only by an action that happens. An error thrown before `claim`
+ * leaves the link usable; one of kind `locked` is answered "already in progress".
+ */
 export interface LinkCallbacks {
-  onReboot(migrationId: string): Promise<void> | void;
-  onReschedule(migrationId: string, newDeadline: Date): Promise<void> | void;
+  onReboot(migrationId: string, claim: ClaimToken): Promise<void> | void;
+  onReschedule(migrationId: string, newDeadline: Date, claim: ClaimToken): Promise<void> | void;
 }
+
+/** Bounds on what one client can hold of the server. */
+export interface LinksServerLimits {
+  /** All request headers must arrive within this. */
+  headersTimeoutMs: number;
+  /** The whole request (headers and body) must arrive within this. */
+  requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveTimeoutMs: number;
+  /** Connections beyond this many are closed at once. */
+  maxConnections: number;
+}
+
+export const DEFAULT_LINKS_LIMITS: LinksServerLimits = {
+  headersTimeoutMs: 5_000,
+  requestTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 64,
+};
 
 export interface LinksServerOptions {
   store: Pick<Store, 'getMigration' | 'markTokenUsed' | 'appendAudit'>;
@@ -29,9 +58,16 @@ export interface LinksServerOptions {
   now?: () => Date;
   templatesDir?: string;
   overrideDir?: string;
+  limits?: Partial<LinksServerLimits>;
+  /** Paths answered before the links (`watch --serve`'s /metrics and /healthz); true when it answered. */
+  extraRoutes?: ExtraRoutes;
 }
 
+export type ExtraRoutes = (request: IncomingMessage, response: ServerResponse) => Promise<boolean> | boolean;
+
 const MAX_BODY_BYTES = 8 * 1024;
+/** Distinct clients counted per minute; the rest of that minute's rejections are counted under one "other". */
+const MAX_COUNTED_CLIENTS = 1_000;
 
 const SECURITY_HEADERS = {
   'Cache-Control': 'no-store',
@@ -46,17 +82,38 @@ type Rejection = 'malformed' | 'bad-signature' | 'expired' | 'unknown-migration'
 
 /**
  * GET /r/<token> shows what the link would do and never acts (mail scanners and chat previews fetch links). POST
- * verifies the token (signature, expiry, action, migration), claims it in the store (single use, atomic), then calls
- * the callback: claiming first means two racing POSTs cannot both act. Every refusal is a 403 with an audit entry.
+ * verifies the token (signature, expiry, action, migration) and calls the callback, which claims the token in the
+ * store (single use, atomic) once its action is accepted and before it acts: two racing POSTs cannot both act, and a
+ * VM that is busy does not use the link up. Every refusal is a 403. A token that verifies is audited; one that does
+ * not (forged, expired, malformed) is counted per client and minute, in one audit entry each.
  */
 export function createLinksServer(options: LinksServerOptions): Server {
+  return buildLinksServer(options).server;
+}
+
+function buildLinksServer(options: LinksServerOptions): { server: Server; handler: LinkRequestHandler } {
+  const limits = { ...DEFAULT_LINKS_LIMITS, ...options.limits };
   const handler = new LinkRequestHandler(options);
-  return createServer((request, response) => {
-    handler.handle(request, response).catch((error) => {
-      if (!response.headersSent) send(response, 500, 'text/plain; charset=utf-8', 'Internal error\n');
-      else response.destroy(error as Error);
-    });
-  });
+  const server = createServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      // Node checks the two timeouts above only this often (30 s by default).
+      connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
+    },
+    (request, response) => {
+      handler.handle(request, response).catch((error) => {
+        if (!response.headersSent) send(response, 500, 'text/plain; charset=utf-8', 'Internal error\n');
+        else response.destroy(error as Error);
+      });
+    },
+  );
+  server.maxConnections = limits.maxConnections;
+  // A connection that goes silent (a body trickling at 1 byte/s stops resetting this) is closed.
+  server.setTimeout(limits.requestTimeoutMs, (socket) => socket.destroy());
+  server.on('close', () => void handler.flushRejections());
+  return { server, handler };
 }
 
 export interface RunningLinksServer {
@@ -70,7 +127,7 @@ export async function startLinksServer(
   options: LinksServerOptions,
   listen: { host: string; port: number },
 ): Promise<RunningLinksServer> {
-  const server = createLinksServer(options);
+  const { server, handler } = buildLinksServer(options);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(listen.port, listen.host, () => {
@@ -83,18 +140,33 @@ export async function startLinksServer(
   return {
     server,
     origin: `http://${host}:${address.port}`,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      }),
+    close: async () => {
+      if (server.listening) {
+        await new Promise<void>((resolve, reject) => {
+          server.close((error) => (error ? reject(error) : resolve()));
+          server.closeAllConnections();
+        });
+      }
+      await handler.flushRejections();
+    },
   };
+}
+
+/** Rejections of one client in one minute. */
+interface RejectionCount {
+  client: string;
+  minute: string;
+  count: number;
+  reasons: Partial<Record<Rejection, number>>;
 }
 
 class LinkRequestHandler {
   private readonly pages: LinkPages;
   private readonly prefix: string;
   private readonly now: () => Date;
+  /** Rejected tokens that did not verify, by "minute client", not yet written. */
+  private readonly rejections = new Map<string, RejectionCount>();
+  private flushing: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: LinksServerOptions) {
     this.pages = new LinkPages({ templatesDir: options.templatesDir, overrideDir: options.overrideDir });
@@ -103,6 +175,7 @@ class LinkRequestHandler {
   }
 
   async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    if (await this.options.extraRoutes?.(request, response)) return;
     const token = this.tokenOf(request.url ?? '/');
     if (token === undefined) return this.result(response, 404, 'Not found', 'There is nothing here.');
     if (request.method === 'GET' || request.method === 'HEAD') return this.show(request, response, token);
@@ -119,7 +192,7 @@ class LinkRequestHandler {
   }
 
   private async show(request: IncomingMessage, response: ServerResponse, token: string): Promise<void> {
-    const checked = await this.check(request, token, 'GET');
+    const checked = await this.check(request, token);
     if (!checked.ok) return this.refuse(response, checked.reason);
     const { payload, migration } = checked;
     if (isTerminalPhase(migration.phase)) return this.over(response, migration);
@@ -128,8 +201,11 @@ class LinkRequestHandler {
 
   private async act(request: IncomingMessage, response: ServerResponse, token: string): Promise<void> {
     const form = await readForm(request);
-    if (form === undefined) return this.result(response, 413, 'Request too large', 'The form was too large.');
-    const checked = await this.check(request, token, 'POST');
+    if (form === undefined) {
+      response.setHeader('Connection', 'close');
+      return this.result(response, 413, 'Request too large', 'The form was too large.');
+    }
+    const checked = await this.check(request, token);
     if (!checked.ok) return this.refuse(response, checked.reason);
     const { payload, migration } = checked;
     if (form.get('action') !== payload.action) {
@@ -149,27 +225,53 @@ class LinkRequestHandler {
         return this.page(response, 400, this.actionPage('reschedule', migration, parsed.error));
       newDeadline = parsed.deadline;
     }
-    if (!(await this.options.store.markTokenUsed(payload.nonce, this.now()))) {
+    // The callback claims the token once its action is accepted: a busy VM does not use the link up.
+    let claimed: boolean | undefined;
+    const claim: ClaimToken = async () => {
+      if (claimed !== undefined) return false;
+      claimed = await this.options.store.markTokenUsed(payload.nonce, this.now());
+      if (claimed) {
+        const step = payload.action === 'reboot' ? 'link.reboot-requested' : 'link.reschedule-requested';
+        await this.audit(request, step, { deadline: newDeadline?.toISOString() }, migration, 'ok');
+      }
+      return claimed;
+    };
+    let failure: unknown;
+    try {
+      if (newDeadline) await this.options.callbacks.onReschedule(migration.id, newDeadline, claim);
+      else await this.options.callbacks.onReboot(migration.id, claim);
+    } catch (error) {
+      failure = error;
+    }
+    if (claimed === false) {
       await this.audit(request, 'link.rejected', { reason: 'reused', action: payload.action }, migration);
       return this.refuse(response, 'reused');
     }
-    const step = payload.action === 'reboot' ? 'link.reboot-requested' : 'link.reschedule-requested';
-    await this.audit(request, step, { deadline: newDeadline?.toISOString() }, migration, 'ok');
-    try {
-      if (newDeadline) await this.options.callbacks.onReschedule(migration.id, newDeadline);
-      else await this.options.callbacks.onReboot(migration.id);
-    } catch (error) {
+    if (claimed === undefined && failure === undefined)
+      failure = new Error('the action returned without claiming the link');
+    if (failure !== undefined) {
       await this.audit(
         request,
         'link.action-failed',
-        { action: payload.action, error: errorMessage(error) },
+        { action: payload.action, error: errorMessage(failure), linkStillValid: claimed === undefined },
         migration,
       );
+      if (claimed === undefined && (failure as { kind?: string }).kind === 'locked') {
+        return this.result(
+          response,
+          409,
+          'Already in progress',
+          'rehome is working on this VM right now (a move or a change is already in progress). Nothing was changed by this request, and this link still works: try it again in a few minutes if you still need it.',
+          migration,
+        );
+      }
       return this.result(
         response,
-        500,
+        claimed === undefined ? 503 : 500,
         'That did not work',
-        'rehome could not act on your request. The operator has been told in rehome’s log; please contact them.',
+        claimed === undefined
+          ? 'rehome could not act on your request now. Nothing was changed, and this link still works: try again later, or contact the operator.'
+          : 'rehome could not act on your request. The operator has been told in rehome’s log; please contact them.',
         migration,
       );
     }
@@ -183,32 +285,57 @@ class LinkRequestHandler {
   private async check(
     request: IncomingMessage,
     token: string,
-    method: string,
   ): Promise<
     { ok: true; payload: LinkPayload; migration: MigrationRecord } | { ok: false; reason: Rejection }
   > {
     const verdict = verifyLinkToken(this.options.secret, token, this.now());
     if (!verdict.ok) {
-      // A forged token's claims are the attacker's words: kept as detail, never as the entry's migration or VM.
-      const trusted = verdict.reason === 'expired' ? await this.migrationOf(verdict.claimed) : undefined;
-      await this.audit(
-        request,
-        'link.rejected',
-        { reason: verdict.reason, method, claimed: clip(verdict.claimed) },
-        trusted,
-      );
+      // Counted, not audited one by one: anyone can send these, as fast as they like.
+      this.countRejection(request, verdict.reason);
       return { ok: false, reason: verdict.reason };
     }
     const migration = await this.migrationOf(verdict.payload);
     if (!migration) {
-      await this.audit(request, 'link.rejected', {
-        reason: 'unknown-migration',
-        method,
-        claimed: clip(verdict.payload),
-      });
+      this.countRejection(request, 'unknown-migration');
       return { ok: false, reason: 'unknown-migration' };
     }
     return { ok: true, payload: verdict.payload, migration };
+  }
+
+  private countRejection(request: IncomingMessage, reason: Rejection): void {
+    const minute = this.now().toISOString().slice(0, 16);
+    let client = request.socket.remoteAddress ?? 'unknown';
+    if (!this.rejections.has(`${minute} ${client}`)) {
+      const clients = [...this.rejections.values()].filter((entry) => entry.minute === minute).length;
+      if (clients >= MAX_COUNTED_CLIENTS) client = 'other';
+    }
+    const key = `${minute} ${client}`;
+    const entry = this.rejections.get(key) ?? { client, minute, count: 0, reasons: {} };
+    entry.count++;
+    entry.reasons[reason] = (entry.reasons[reason] ?? 0) + 1;
+    this.rejections.set(key, entry);
+    // Minutes that are over are written now: one audit entry per client and minute.
+    if ([...this.rejections.values()].some((e) => e.minute < minute)) void this.flushRejections(minute);
+  }
+
+  /** Writes the counts of minutes before `beforeMinute` (all of them without it). Never throws. */
+  flushRejections(beforeMinute?: string): Promise<void> {
+    const due = [...this.rejections].filter(([, e]) => beforeMinute === undefined || e.minute < beforeMinute);
+    for (const [key] of due) this.rejections.delete(key);
+    this.flushing = this.flushing.then(async () => {
+      for (const [, entry] of due) {
+        await this.options.store
+          .appendAudit({
+            migrationId: null,
+            vm: 'unknown',
+            step: 'link.rejected',
+            outcome: 'error',
+            detail: { ...entry },
+          })
+          .catch(() => undefined);
+      }
+    });
+    return this.flushing;
   }
 
   private async migrationOf(claimed: Partial<LinkPayload> | undefined): Promise<MigrationRecord | undefined> {
@@ -336,30 +463,30 @@ function send(response: ServerResponse, status: number, type: string, body: stri
   response.end(response.req.method === 'HEAD' ? undefined : body);
 }
 
-/** The urlencoded form, or undefined when the body is larger than MAX_BODY_BYTES. */
-async function readForm(request: IncomingMessage): Promise<URLSearchParams | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+/**
+ * The urlencoded form, or undefined when the body is larger than MAX_BODY_BYTES. An oversized body is still read to
+ * its end and thrown away (the request timeout bounds how long that may take), so that the client receives the 413
+ * instead of a connection reset.
+ */
+function readForm(request: IncomingMessage): Promise<URLSearchParams | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+    });
+    request.on('end', () =>
+      resolve(
+        size > MAX_BODY_BYTES ? undefined : new URLSearchParams(Buffer.concat(chunks).toString('utf8')),
+      ),
+    );
+    request.on('error', reject);
+    request.on('close', () => reject(new Error('the request was aborted')));
+  });
 }
 
 function headerValue(request: IncomingMessage, name: string): string | undefined {
   const value = request.headers[name];
   return (Array.isArray(value) ? value.join(', ') : value)?.slice(0, 300);
-}
-
-/** Claimed fields of a token, shortened: attacker-chosen text goes to the log, not whole. */
-function clip(claimed: Partial<LinkPayload> | undefined): Record<string, unknown> | undefined {
-  if (!claimed) return undefined;
-  const out: Record<string, unknown> = {};
-  for (const key of ['mid', 'vm', 'action', 'exp'] as const) {
-    const value = claimed[key];
-    if (value !== undefined) out[key] = typeof value === 'string' ? value.slice(0, 80) : value;
-  }
-  return out;
 }

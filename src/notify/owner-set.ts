@@ -2,6 +2,7 @@ import { RehomeError } from '../errors.js';
 import { LibvirtErrorCode } from '../libvirt/errors.js';
 import { DomainAffect, DomainXmlFlags } from '../libvirt/protocol/constants.js';
 import type { DomainRef } from '../libvirt/protocol/types.js';
+import { isSingleAddress, SINGLE_ADDRESS_HINT } from './address.js';
 import type { OwnerMetadata } from './owner.js';
 import {
   formatOwnerElement,
@@ -48,8 +49,10 @@ export interface SetOwnerResult {
 /** Writes the owner into the domain's rehome metadata with libvirt's set-metadata, live and in the config. */
 export async function setVmOwner(input: SetOwnerInput): Promise<SetOwnerResult> {
   const address = input.address.trim();
-  if (address === '' || /[\r\n]/.test(address)) {
-    throw new RehomeError(`Bad owner address ${JSON.stringify(input.address)}`, 'invalid-input');
+  if (!isSingleAddress(address)) {
+    throw new RehomeError(`Bad owner address ${JSON.stringify(input.address)}`, 'invalid-input', [
+      SINGLE_ADDRESS_HINT,
+    ]);
   }
   let timeZone: string | undefined;
   if (input.timeZone !== undefined) {

@@ -1,4 +1,5 @@
 import type { OwnerMapping } from '../config/schema.js';
+import { isSingleAddress } from './address.js';
 
 /** Owner facts read from the domain's rehome metadata (see owner-metadata.ts). */
 export interface OwnerMetadata {
@@ -37,7 +38,8 @@ export interface ResolvedOwner {
  */
 export function resolveOwner(facts: OwnerFacts, sources: OwnerSources): ResolvedOwner | undefined {
   const metadata = facts.metadata;
-  if (metadata && metadata.address.trim() !== '') {
+  // Metadata that is not one plain address (a list, a name) is not the owner's word: the config or operator decides.
+  if (metadata && isSingleAddress(metadata.address.trim())) {
     return withoutUndefined({
       address: metadata.address.trim(),
       name: metadata.name,

@@ -2,7 +2,12 @@ import path from 'node:path';
 import type { RehomeConfig } from '../config/schema.js';
 import type { Store } from '../store/types.js';
 import { loadLinkSecret } from './link-secret.js';
-import { type LinkCallbacks, type RunningLinksServer, startLinksServer } from './links-server.js';
+import {
+  type ExtraRoutes,
+  type LinkCallbacks,
+  type RunningLinksServer,
+  startLinksServer,
+} from './links-server.js';
 import { resolveOwner } from './owner.js';
 
 export const DEFAULT_LISTEN = '127.0.0.1:8080';
@@ -23,6 +28,7 @@ export interface ServeLinksInput {
   store: Store;
   listen: { host: string; port: number };
   callbacks: LinkCallbacks;
+  extraRoutes?: ExtraRoutes;
 }
 
 export interface ServingLinks extends RunningLinksServer {
@@ -51,6 +57,7 @@ export async function serveLinks(input: ServeLinksInput): Promise<ServingLinks> 
           : operator.address
         : undefined,
       overrideDir: path.join(input.configDir, 'templates'),
+      ...(input.extraRoutes ? { extraRoutes: input.extraRoutes } : {}),
     },
     input.listen,
   );

@@ -1,5 +1,6 @@
 import type { ConnectionOptions } from 'node:tls';
 import { createTransport, type Mail, type SMTPSentMessageInfo, type SMTPTransportOptions } from 'nodemailer';
+import { isSingleAddress } from './address.js';
 import { type Channel, type DeliveryResult, type Recipient, timedDelivery } from './channel.js';
 import type { RenderedNotice } from './render.js';
 
@@ -53,9 +54,18 @@ export class SmtpChannel implements Channel {
 
   send(rendered: RenderedNotice, recipient: Recipient): Promise<DeliveryResult> {
     return timedDelivery(this, rendered, recipient, async () => {
+      if (!isSingleAddress(recipient.address)) {
+        return {
+          ok: false,
+          attempts: 1,
+          error: `not one mail address: ${JSON.stringify(recipient.address)}`,
+        };
+      }
       const info = await this.transport.sendMail({
         from: this.from,
         to: recipient.name ? { name: recipient.name, address: recipient.address } : recipient.address,
+        // The envelope names the one recipient itself: nothing in a header can add another.
+        envelope: { from: envelopeFrom(this.from), to: [recipient.address] },
         subject: rendered.subject,
         text: rendered.text,
         html: rendered.html,
@@ -70,4 +80,8 @@ export class SmtpChannel implements Channel {
   close(): void {
     this.transport.close();
   }
+}
+
+function envelopeFrom(from: SmtpChannelOptions['from']): string {
+  return typeof from === 'string' ? from : from.address;
 }

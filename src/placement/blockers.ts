@@ -27,6 +27,7 @@ export function vmBlockers(vm: VmFacts): Blocker[] {
       blockers.push({
         kind: 'disk',
         reason: `disk ${disk.target} cannot be moved${disk.note ? `: ${disk.note}` : ''}`,
+        ...(disk.code ? { code: disk.code } : {}),
       });
     }
   }

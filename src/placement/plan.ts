@@ -7,7 +7,15 @@ import { FleetState } from './fleet-state.js';
 import { noTargetReason, placedReason } from './reasons.js';
 import { evaluateEveryHost } from './reference-engine.js';
 import { planTotals } from './totals.js';
-import type { CandidateExplain, Decision, HostFacts, PlacementOptions, Plan, VmFacts } from './types.js';
+import type {
+  CandidateExplain,
+  Decision,
+  DiskExplain,
+  HostFacts,
+  PlacementOptions,
+  Plan,
+  VmFacts,
+} from './types.js';
 
 /**
  * Places VMs one by one, largest memory first (then by name), each claiming its room before the next is placed. A
@@ -34,6 +42,7 @@ export function planPlacements(
       memoryKiB: vm.memoryKiB,
       vcpus: vm.vcpus,
       bytesToCopy: bytesToCopy(vm),
+      ...(explain ? { disks: explainDisks(vm) } : {}),
     };
     const blockers = vmBlockers(vm);
     if (blockers.length > 0) {
@@ -108,4 +117,14 @@ function placementOrder(vms: readonly VmFacts[]): VmFacts[] {
 
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The disk policy's decision for each disk, as the inventory recorded it. */
+function explainDisks(vm: VmFacts): DiskExplain[] {
+  return vm.disks.map((disk) => ({
+    target: disk.target,
+    action: disk.action ?? disk.kind,
+    code: disk.code ?? disk.kind,
+    reason: disk.reason ?? disk.note ?? '',
+  }));
 }

@@ -50,6 +50,32 @@ export interface HostFacts {
   guests: readonly GuestLoad[];
   /** compare-hypervisor-CPU results on this host, keyed by guestCpuKey(vm.cpu). Missing means not compared. */
   cpuCompare?: Readonly<Record<string, CpuCompareVerdict>>;
+  /** Active storage pools and their volumes' names; missing when not read. */
+  storagePools?: Readonly<Record<string, readonly string[]>>;
+  /** What the host offers the guests' firmware; missing parts were not read. */
+  firmware?: HostFirmware;
+}
+
+/** A host's firmware facts, for the firmware filter. */
+export interface HostFirmware {
+  /** Machine types its QEMU offers, by guest arch (names and canonical names, from the capabilities). */
+  machineTypes?: Readonly<Record<string, readonly string[]>>;
+  /** Firmware files asked about (the loaders the fleet's guests use): whether each exists on the host. */
+  files?: Readonly<Record<string, boolean>>;
+  /** swtpm and swtpm_setup are installed (libvirt runs them for an emulated TPM). */
+  swtpm?: boolean;
+}
+
+/** The guest's firmware needs (from its definition). */
+export interface VmFirmware {
+  arch?: string;
+  machine?: string;
+  /** The loader file, when the definition names one (not with `<os firmware='efi'>` autoselection). */
+  loader?: string;
+  /** A per-VM NVRAM file, carried at the cutover. */
+  nvram?: string;
+  /** An emulated TPM (swtpm), whose state is carried at the cutover. */
+  tpm?: boolean;
 }
 
 export type CpuMode = 'host-passthrough' | 'host-model' | 'custom' | (string & {});
@@ -75,6 +101,21 @@ export interface DiskFacts {
   allocatedBytes: number;
   /** Why the inventory called it unsupported, shown in the blocker. */
   note?: string;
+  /** The disk policy's code for it (src/disks), e.g. `refuse-shareable-local`. */
+  code?: string;
+  /** The disk policy's action (copy, reattach, leave-out, refuse) and its reason, for explained plans. */
+  action?: string;
+  reason?: string;
+  /** A copy into a new volume: the pool it needs on the target and the name that must be free there. */
+  intoVolume?: { pool: string; name: string };
+}
+
+/** One disk's fate in an explained plan: the disk policy's decision. */
+export interface DiskExplain {
+  target: string;
+  action: string;
+  code: string;
+  reason: string;
 }
 
 export type NicType = 'bridge' | 'network' | 'user' | 'direct' | 'hostdev' | 'ethernet' | (string & {});
@@ -102,6 +143,8 @@ export interface VmFacts {
   requiredLabels?: Readonly<Record<string, string>>;
   /** Anti-affinity groups, from metadata or config, merged by the caller. */
   antiAffinity?: readonly string[];
+  /** Machine type, loader, NVRAM, vTPM; missing: not known (the firmware filter then checks nothing). */
+  firmware?: VmFirmware;
 }
 
 /** A label every target must carry: a fixed value, or the same value as the VM's source host (absent matches absent). */
@@ -164,6 +207,8 @@ export type BlockerKind = 'passthrough' | 'disk' | 'nic' | 'facts' | 'no-target'
 export interface Blocker {
   kind: BlockerKind;
   reason: string;
+  /** A stable code for scripts, where there is one (disks: the disk policy's code). */
+  code?: string;
 }
 
 export interface CandidateExplain {
@@ -183,6 +228,8 @@ interface DecisionBase {
   /** Allocated bytes of the local disks: what the mirror copies. */
   bytesToCopy: number;
   explain?: CandidateExplain[];
+  /** With explain: what the move does with each disk, and why. */
+  disks?: DiskExplain[];
 }
 
 /** A target for one VM, with placement's reason and the chosen host's warnings (e.g. a host-model CPU that changes). */

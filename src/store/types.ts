@@ -109,8 +109,18 @@ export interface LockHolder extends LockOwner {
   expiresAt: string;
 }
 
+/**
+ * Proof of holding a VM's lock, for fencing: a phase change or details update made with it succeeds only while the
+ * VM's lock row still carries this token, checked in the same statement as the write. A holder that stalled past its
+ * lease and was taken over is refused with LockLostError.
+ */
+export interface LockFence {
+  readonly token: string;
+}
+
 export interface Lock {
   readonly vmKey: string;
+  readonly fence: LockFence;
   readonly owner: LockOwner;
   /** The holder this acquisition displaced as stale, if any. */
   readonly tookOverFrom: LockHolder | null;
@@ -233,8 +243,8 @@ export interface DrainVmPatch {
 }
 
 /**
- * rehome's state, kept in SQLite (src/store/sqlite). Methods are async so that a networked backend could implement
- * the same interface, even though SQLite answers synchronously.
+ * rehome's state, kept in SQLite (src/store/sqlite, the embedded default) or PostgreSQL (src/store/postgres, shared by
+ * several machines). Both pass the same contract tests (test/integration/store-contract.test.ts).
  */
 export interface Store {
   /** Throws ActiveMigrationError if the VM already has an active migration. Audited as `created`. */
@@ -246,11 +256,23 @@ export interface Store {
   listMigrations(filter?: MigrationFilter): Promise<MigrationRecord[]>;
   /**
    * Moves `from` → `to` only if the record is still in `from` (PhaseConflictError otherwise), and only along
-   * PHASE_TRANSITIONS. Applies the patch and audits the change in the same transaction.
+   * PHASE_TRANSITIONS. Applies the patch and audits the change in the same transaction. With a fence, only while the
+   * VM's lock still carries its token (LockLostError otherwise), checked in the same statement.
    */
-  updatePhase(id: string, from: Phase, to: Phase, patch?: MigrationPatch): Promise<MigrationRecord>;
-  /** Applies the patch only if the record is still in `expectedPhase` (PhaseConflictError otherwise). */
-  updateDetails(id: string, expectedPhase: Phase, patch: MigrationPatch): Promise<MigrationRecord>;
+  updatePhase(
+    id: string,
+    from: Phase,
+    to: Phase,
+    patch?: MigrationPatch,
+    fence?: LockFence,
+  ): Promise<MigrationRecord>;
+  /** Applies the patch only if the record is still in `expectedPhase` (PhaseConflictError otherwise); fenced alike. */
+  updateDetails(
+    id: string,
+    expectedPhase: Phase,
+    patch: MigrationPatch,
+    fence?: LockFence,
+  ): Promise<MigrationRecord>;
 
   /** Append-only: there is no way to change or remove an entry. */
   appendAudit(entry: NewAuditEntry): Promise<AuditEntry>;
@@ -264,6 +286,8 @@ export interface Store {
   acquireLock(vmKey: string, owner: LockOwner, ttlMs: number): Promise<Lock>;
   /** The current holder, stale or not, for status displays. */
   getLockHolder(vmKey: string): Promise<LockHolder | undefined>;
+  /** Every holder whose key starts with the prefix (e.g. `host:` for watch replicas' host leases), by key. */
+  listLockHolders(prefix: string): Promise<LockHolder[]>;
 
   enqueueDelivery(input: NewDelivery): Promise<DeliveryRecord>;
   /** Pending deliveries whose next attempt is due at `now`, oldest due first. */

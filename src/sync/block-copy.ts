@@ -103,3 +103,43 @@ export async function abandonMirror(client: BlockJobClient, domain: DomainRef, d
   const info = await client.getBlockJobInfo(domain, disk);
   if (info) await client.blockJobAbort(domain, disk, BlockJobAbortFlags.none);
 }
+
+/** A value inside a QEMU key=value option string: a comma is doubled, or it would start another option. */
+function optionValue(value: string): string {
+  return value.replaceAll(',', ',,');
+}
+
+/**
+ * qemu-img's argv, run on the source, that copies read-only content (a cdrom image, a read-only disk) once into the
+ * target's export: libvirt refuses to block-copy a read-only disk, and nothing writes it while the guest runs.
+ * `-U`: the running QEMU holds the image (shared, read-only); `-f`: the format is the definition's, never probed.
+ * The client certificate is the source's own (the same one libvirt's block copy presents), so the export's authz
+ * admits it.
+ */
+export function copyOnceArgv(
+  source: { path: string; format: string },
+  nbd: Pick<NbdExport, 'address' | 'port' | 'exportName'>,
+  certDir: string,
+): string[] {
+  const target = [
+    'driver=nbd',
+    'server.type=inet',
+    `server.host=${optionValue(nbd.address)}`,
+    `server.port=${nbd.port}`,
+    `export=${optionValue(nbd.exportName)}`,
+    'tls-creds=tls0',
+  ].join(',');
+  return [
+    'qemu-img',
+    'convert',
+    '-U',
+    '-n',
+    '-f',
+    source.format,
+    '--object',
+    `tls-creds-x509,id=tls0,endpoint=client,dir=${optionValue(certDir)}`,
+    '--target-image-opts',
+    source.path,
+    target,
+  ];
+}

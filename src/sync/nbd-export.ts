@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import { RehomeError } from '../errors.js';
-import { mustExec, type RemoteShell } from './remote.js';
+import { mustExec, type RemoteShell, run } from './remote.js';
 import type { CreateExportSpec, ExportState, NbdExport } from './types.js';
 
 /** The ports rehome's exports use on a target; the first free one is taken. */
@@ -27,11 +27,28 @@ export function pickFreePort(used: ReadonlySet<number>, avoid: readonly number[]
   );
 }
 
+/**
+ * qemu-nbd's argv. Only the source host may connect, and only once at a time: the TLS handshake requires a client
+ * certificate of the fleet CA, and the `authz-simple` object admits only the one whose distinguished name is the
+ * source's (`allowedClientDn`). The authz object is given as JSON, so a DN's commas need no escaping; the certificate
+ * directory goes into a key=value option string, where a comma would start another option: it is refused.
+ */
 export function qemuNbdArgv(spec: CreateExportSpec, port: number, pidFile: string): string[] {
+  if (spec.certDir.includes(',')) {
+    throw new RehomeError(
+      `tls.certDir ${spec.certDir} contains a comma, which qemu-nbd would read as the start of another option`,
+      'config',
+      ['Move the NBD TLS certificates to a directory whose path has no comma, and set tls.certDir to it.'],
+      { subject: { code: 'cert-dir-comma', path: spec.certDir } },
+    );
+  }
+  const format = spec.format ?? 'qcow2';
   return [
     'qemu-nbd',
     '-f',
-    'qcow2',
+    format,
+    // A raw copy stays sparse: the mirror's zero writes may punch holes instead of allocating.
+    ...(format === 'raw' ? ['--discard=unmap'] : []),
     '-x',
     spec.exportName,
     '-b',
@@ -39,19 +56,23 @@ export function qemuNbdArgv(spec: CreateExportSpec, port: number, pidFile: strin
     '-p',
     String(port),
     '--persistent',
-    '--shared=4',
+    '--shared=1',
     '--fork',
     `--pid-file=${pidFile}`,
     '--object',
     `tls-creds-x509,id=tls0,endpoint=server,dir=${spec.certDir},verify-peer=on`,
+    '--object',
+    JSON.stringify({ 'qom-type': 'authz-simple', id: 'auth0', identity: spec.allowedClientDn }),
     '--tls-creds',
     'tls0',
+    '--tls-authz',
+    'auth0',
     spec.imagePath,
   ];
 }
 
 async function pathExists(shell: RemoteShell, path: string): Promise<boolean> {
-  return (await shell.exec(['test', '-e', path])).code === 0;
+  return (await run(shell, ['test', '-e', path])).code === 0;
 }
 
 /** An export journaled before createExport makes its image: whatever is at these paths then is rehome's own. */
@@ -72,24 +93,28 @@ export async function createExport(
   spec: CreateExportSpec,
   claim: () => Promise<void> = async () => {},
 ): Promise<NbdExport> {
-  if (await pathExists(shell, spec.imagePath)) {
-    throw new RehomeError(
-      `${spec.imagePath} already exists on ${spec.host}; rehome will not overwrite it`,
-      'migration-failed',
-      ['Remove it, or cancel the migration that created it.'],
-    );
-  }
-  await claim();
-  await mustExec(shell, ['mkdir', '-p', spec.runDir, posix.dirname(spec.imagePath)]);
-  await mustExec(shell, [
-    'qemu-img',
-    'create',
-    '-q',
-    '-f',
-    'qcow2',
-    spec.imagePath,
-    String(spec.virtualSizeBytes),
-  ]);
+  const format = spec.format ?? 'qcow2';
+  // A volume the caller created through libvirt's storage API (spec.volume) exists already and is exported as it is.
+  if (!spec.volume) {
+    if (await pathExists(shell, spec.imagePath)) {
+      throw new RehomeError(
+        `${spec.imagePath} already exists on ${spec.host}; rehome will not overwrite it`,
+        'migration-failed',
+        ['Remove it, or cancel the migration that created it.'],
+      );
+    }
+    await claim();
+    await mustExec(shell, ['mkdir', '-p', spec.runDir, posix.dirname(spec.imagePath)]);
+    await mustExec(shell, [
+      'qemu-img',
+      'create',
+      '-q',
+      '-f',
+      format,
+      spec.imagePath,
+      String(spec.virtualSizeBytes),
+    ]);
+  } else await mustExec(shell, ['mkdir', '-p', spec.runDir]);
   const pidFile = pidFileFor(spec.runDir, spec.exportName);
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -105,17 +130,18 @@ export async function createExport(
         port,
         exportName: spec.exportName,
         imagePath: spec.imagePath,
-        format: 'qcow2',
+        format,
         virtualSizeBytes: spec.virtualSizeBytes,
         pid,
         pidFile,
+        ...(spec.volume ? { volume: spec.volume } : {}),
       };
     } catch (err) {
       lastError = err;
       if (!/address already in use/i.test((err as Error).message)) break;
     }
   }
-  await shell.exec(['rm', '-f', spec.imagePath]);
+  if (!spec.volume) await run(shell, ['rm', '-f', spec.imagePath]);
   throw lastError;
 }
 
@@ -129,10 +155,11 @@ export function isOurQemuNbd(cmdline: string, exportName: string): boolean {
 export async function observeExport(
   shell: RemoteShell,
   nbd: Pick<NbdExport, 'pid' | 'exportName'>,
+  timeoutMs?: number,
 ): Promise<ExportState> {
   if (!Number.isInteger(nbd.pid) || nbd.pid <= 0) return 'gone';
   // stat ends with a newline and holds no NUL; cmdline follows it, NUL-separated.
-  const proc = await shell.exec(['cat', `/proc/${nbd.pid}/stat`, `/proc/${nbd.pid}/cmdline`]);
+  const proc = await run(shell, ['cat', `/proc/${nbd.pid}/stat`, `/proc/${nbd.pid}/cmdline`], timeoutMs);
   if (proc.code !== 0) return 'gone';
   const newline = proc.stdout.indexOf('\n');
   const stat = proc.stdout.slice(0, newline);
@@ -148,11 +175,9 @@ export async function closeExport(
   timeoutMs = 15_000,
 ): Promise<void> {
   if ((await observeExport(shell, nbd)) === 'alive') {
-    await shell.exec(['kill', '-TERM', String(nbd.pid)]);
+    await run(shell, ['kill', '-TERM', String(nbd.pid)]);
     // One round trip that returns when the pid is gone, instead of polling over SSH (the cutover waits on this).
-    await shell.exec(['tail', `--pid=${nbd.pid}`, '--sleep-interval=0.01', '-f', '/dev/null'], {
-      timeoutMs,
-    });
+    await run(shell, ['tail', `--pid=${nbd.pid}`, '--sleep-interval=0.01', '-f', '/dev/null'], timeoutMs);
     // tail also waits for a zombie; observe again, and poll for as long as it is still ours and alive.
     const until = Date.now() + timeoutMs;
     while ((await observeExport(shell, nbd)) === 'alive') {
@@ -165,7 +190,7 @@ export async function closeExport(
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }
-  await shell.exec(['rm', '-f', nbd.pidFile]);
+  await run(shell, ['rm', '-f', nbd.pidFile]);
 }
 
 /**
@@ -173,7 +198,7 @@ export async function closeExport(
  * export, the pid file and the image. Only for an image claimed before it was created. Idempotent.
  */
 export async function removeUnfinishedExport(shell: RemoteShell, claimed: ClaimedExport): Promise<void> {
-  const pidFile = await shell.exec(['cat', claimed.pidFile]);
+  const pidFile = await run(shell, ['cat', claimed.pidFile]);
   const pid = pidFile.code === 0 ? Number(pidFile.stdout.trim()) : 0;
   await closeExport(shell, { ...claimed, pid });
   await removeImage(shell, claimed);

@@ -4,13 +4,28 @@ import type { ExecResult, SshConnection } from '../host/ssh-connection.js';
 /** The small slice of SshConnection the sync layer needs (a fake in unit tests). */
 export type RemoteShell = Pick<SshConnection, 'exec' | 'name'>;
 
+/**
+ * How long a short remote command (test, rm, kill, cat, ss, mkdir) may take. Every remote command the sync layer runs
+ * has a bound: a host that hangs turns into a timeout error naming the host and the command, not a stuck migration.
+ */
+export const REMOTE_COMMAND_TIMEOUT_MS = 30_000;
+
+/** Runs argv on the host with a timeout; the result says how it exited. */
+export function run(
+  shell: RemoteShell,
+  argv: readonly string[],
+  timeoutMs = REMOTE_COMMAND_TIMEOUT_MS,
+): Promise<ExecResult> {
+  return shell.exec(argv, { timeoutMs });
+}
+
 /** Runs argv on the host and throws a RehomeError with its stderr when it fails. */
 export async function mustExec(
   shell: RemoteShell,
   argv: readonly string[],
   timeoutMs = 60_000,
 ): Promise<ExecResult> {
-  const result = await shell.exec(argv, { timeoutMs });
+  const result = await run(shell, argv, timeoutMs);
   if (result.code !== 0) {
     const detail = (result.stderr || result.stdout).trim();
     throw new RehomeError(

@@ -15,7 +15,10 @@ export interface NbdExport {
   exportName: string;
   /** The image on the target that receives the copy, and becomes the domain's disk there. */
   imagePath: string;
-  format: 'qcow2';
+  /** The image's format on the target: qcow2, raw (sparse files, LVs), or a dir-pool volume's own. */
+  format: string;
+  /** Set when the image is a volume rehome created through libvirt's storage API (deleted through it, never rm). */
+  volume?: { pool: string; name: string };
   /** The guest disk's virtual size: the size of the image on the target. */
   virtualSizeBytes: number;
   /** qemu-nbd's pid on the target, and its pid file (both used to observe and to close the export). */
@@ -25,11 +28,18 @@ export interface NbdExport {
 
 /** What createExport needs; the NbdExport it returns adds the address, port and qemu-nbd's pid. */
 export interface CreateExportSpec
-  extends Pick<NbdExport, 'host' | 'disk' | 'imagePath' | 'virtualSizeBytes' | 'exportName'> {
+  extends Pick<NbdExport, 'host' | 'disk' | 'imagePath' | 'virtualSizeBytes' | 'exportName' | 'volume'> {
+  /** qcow2 (default) or raw, or a volume's format. */
+  format?: string;
   /** Bind address on the target: the target's address that sources use. */
   bindAddress: string;
   /** Directory on the target with ca-cert.pem, server-cert.pem, server-key.pem (the fleet certificates). */
   certDir: string;
+  /**
+   * The distinguished name of the one client certificate the export accepts (the source host's), as QEMU reads it
+   * from the peer certificate: see clientCertificateDn.
+   */
+  allowedClientDn: string;
   /** Where pid files go on the target. */
   runDir: string;
   /** Ports already taken by this migration's other exports. */

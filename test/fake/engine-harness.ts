@@ -26,6 +26,8 @@ export interface LabOptions {
   networkNic?: boolean;
   /** A UEFI guest with an NVRAM file. */
   nvram?: boolean;
+  /** A vTPM (swtpm state under /var/lib/libvirt/swtpm/<uuid>/). */
+  tpm?: boolean;
 }
 
 type Teardown = { teardown(fn: () => void): void };
@@ -66,6 +68,7 @@ export class Lab {
       })),
       nics,
       ...(options.nvram ? { nvram: '/var/lib/libvirt/qemu/nvram/vm1_VARS.fd' } : {}),
+      ...(options.tpm ? { tpm: true } : {}),
     };
     this.fake.addGuest('src', this.guest);
     for (const host of ['src', 'dst']) {

@@ -1,3 +1,4 @@
+import { seedFirmware } from './fake-firmware.js';
 import type { GuestSpec } from './guest-xml.js';
 import { readDomainXml } from './guest-xml.js';
 
@@ -29,7 +30,17 @@ export interface FakeDomain {
 }
 
 /** A file on the host. An image's `data` stands for its contents: a copy is complete when the data matches. */
-export type FakeFile = { kind: 'image'; virtualSize: number; data: string } | { kind: 'text'; text: string };
+export type FakeFile =
+  | { kind: 'image'; virtualSize: number; data: string }
+  | { kind: 'text'; text: string }
+  | { kind: 'blob'; data: Buffer; mode: string; owner: string; group: string };
+
+/** A directory someone made (mkdir, libvirt's swtpm state): its owner and mode. */
+export interface FakeDir {
+  mode: string;
+  owner: string;
+  group: string;
+}
 
 export interface FakeProcess {
   pid: number;
@@ -55,6 +66,7 @@ export interface FakeNetwork {
 export class FakeHost {
   readonly domains = new Map<string, FakeDomain>();
   readonly files = new Map<string, FakeFile>();
+  readonly dirs = new Map<string, FakeDir>();
   readonly processes = new Map<number, FakeProcess>();
   readonly networks = new Map<string, FakeNetwork>();
   /** Every argv run over the shell, in order. */
@@ -108,6 +120,7 @@ export class FakeHost {
       ignoresAcpi: false,
     };
     this.domains.set(spec.uuid, domain);
+    seedFirmware(this, spec);
     return domain;
   }
 }

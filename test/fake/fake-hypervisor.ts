@@ -1,6 +1,6 @@
 import { Failures } from './failures.js';
 import { type FakeBlockJob, type FakeDomain, type FakeDomainState, FakeHost } from './fake-host.js';
-import { FakeLibvirtClient } from './fake-libvirt.js';
+import { type DomainEvent, FakeLibvirtClient } from './fake-libvirt.js';
 import { FakeSession } from './fake-session.js';
 import { FakeShell } from './fake-shell.js';
 import { type GuestSpec, guestXml, readDomainXml } from './guest-xml.js';
@@ -153,6 +153,17 @@ export class FakeHypervisor {
     this.domainNamed(this.host(hostName), vm).jobs.delete(disk);
   }
 
+  /**
+   * QEMU ends the mirror job of a disk and libvirt says so with a block-job event: failed (1, its export went away)
+   * by default, or completed (0) or cancelled (2).
+   */
+  failJob(hostName: string, vm: string, disk: string, status = 1): void {
+    const domain = this.domainNamed(this.host(hostName), vm);
+    domain.jobs.delete(disk);
+    const ref: DomainRef = { name: domain.name, uuid: domain.uuid, id: domain.id };
+    this.emit(hostName, ref, { kind: 'block-job', disk, type: 2, status });
+  }
+
   /** qemu-nbd dies on the target (OOM, a reboot of the target): its pid is gone, its image stays. */
   killProcess(hostName: string, pid: number): void {
     this.host(hostName).processes.delete(pid);
@@ -168,12 +179,13 @@ export class FakeHypervisor {
     return ++this.lastDomainId;
   }
 
-  emit(
-    hostName: string,
-    domain: DomainRef,
-    event: { kind: 'lifecycle'; event: number; detail: number } | { kind: 'reboot' },
-  ): void {
-    const eventId = event.kind === 'reboot' ? DomainEventId.reboot : DomainEventId.lifecycle;
+  emit(hostName: string, domain: DomainRef, event: DomainEvent): void {
+    const eventId =
+      event.kind === 'reboot'
+        ? DomainEventId.reboot
+        : event.kind === 'block-job'
+          ? DomainEventId.blockJob2
+          : DomainEventId.lifecycle;
     for (const client of this.clients)
       if (client.host.name === hostName) client.deliver(eventId, domain, event);
   }

@@ -1,3 +1,4 @@
+import { firmwareAtStart, firmwareAtStop, firmwareAtUndefine } from './fake-firmware.js';
 import type { FakeDomain, FakeHost } from './fake-host.js';
 import type { FakeHypervisor } from './fake-hypervisor.js';
 import type { FakeSession } from './fake-session.js';
@@ -16,7 +17,10 @@ import {
 } from './src-imports.js';
 
 type EventListener = (event: LibvirtEvent) => void;
-type DomainEvent = { kind: 'lifecycle'; event: number; detail: number } | { kind: 'reboot' };
+export type DomainEvent =
+  | { kind: 'lifecycle'; event: number; detail: number }
+  | { kind: 'reboot' }
+  | { kind: 'block-job'; disk: string; type: number; status: number };
 
 const INACTIVE_XML = 2;
 const COPY_JOB = 2;
@@ -129,6 +133,17 @@ export class FakeLibvirtClient {
     });
   }
 
+  /** Every domain defined or running on the host (the flags are not filtered on). */
+  listAllDomains(_flags = 0): Promise<DomainRef[]> {
+    return this.call('listAllDomains', () =>
+      [...this.host.domains.values()].map((domain) => ({
+        name: domain.name,
+        uuid: domain.uuid,
+        id: domain.id,
+      })),
+    );
+  }
+
   lookupDomainByUuid(uuid: string): Promise<DomainRef> {
     return this.call('lookupDomainByUuid', () => {
       const found = this.host.domainByUuid(uuid);
@@ -201,6 +216,7 @@ export class FakeLibvirtClient {
           );
         }
       }
+      firmwareAtStart(this.host, domain);
       domain.state = 'running';
       domain.id = this.world.nextDomainId();
       domain.links = new Map(readDomainXml(domain.xml).macs.map((mac) => [mac, 'up']));
@@ -213,6 +229,7 @@ export class FakeLibvirtClient {
   destroyDomain(ref: DomainRef): Promise<void> {
     return this.call('destroyDomain', () => {
       const domain = this.active(ref);
+      firmwareAtStop(this.host, domain);
       domain.state = 'shutoff';
       domain.id = -1;
       domain.jobs.clear();
@@ -257,6 +274,7 @@ export class FakeLibvirtClient {
           'Requested operation is not valid: cannot undefine domain with nvram',
         );
       }
+      firmwareAtUndefine(this.host, domain, flags);
       if (domain.state === 'shutoff') this.host.domains.delete(domain.uuid);
       else domain.persistent = false;
       this.emit(domain, { kind: 'lifecycle', event: LifecycleEvent.undefined, detail: 0 });

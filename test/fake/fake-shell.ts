@@ -1,9 +1,12 @@
+import { readFileSync } from 'node:fs';
+import { firmwareCommand, mkdirs, removeTree } from './fake-firmware.js';
 import type { FakeHost, FakeProcess } from './fake-host.js';
 import type { FakeHypervisor } from './fake-hypervisor.js';
 import type { FakeSession } from './fake-session.js';
-import type { ExecResult } from './src-imports.js';
+import type { ExecOptions, ExecResult } from './src-imports.js';
 
 const ok = (stdout = ''): ExecResult => ({ stdout, stderr: '', code: 0 });
+const CLIENT_CERT = readFileSync(new URL('../fixtures/tls/client-cert.pem', import.meta.url), 'utf8');
 const fail = (stderr: string, code = 1): ExecResult => ({ stdout: '', stderr, code });
 
 /** libvirt names a NIC's tap with the guest MAC's first byte set to 0xfe. */
@@ -24,23 +27,24 @@ export class FakeShell {
     return this.host.name;
   }
 
-  async exec(argv: readonly string[]): Promise<ExecResult> {
+  async exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     const call = await this.session.enter();
     if (!this.host.reachable) throw new Error(`ssh: connect to host ${this.host.name}: No route to host`);
     this.host.commands.push([...argv]);
     const failure = this.world.failures.take(this.host.name, argv[0] ?? '');
-    const result = failure ? fail(failure.message) : this.run(argv);
+    const stdin = typeof options.stdin === 'string' ? Buffer.from(options.stdin) : options.stdin;
+    const result = failure ? fail(failure.message) : this.run(argv, stdin);
     await this.session.leave(call);
     return result;
   }
 
-  private run(argv: readonly string[]): ExecResult {
+  private run(argv: readonly string[], stdin?: Buffer): ExecResult {
     const [command, ...args] = argv;
     switch (command) {
       case 'test':
         return this.host.files.has(args[1] ?? '') ? ok() : fail('', 1);
       case 'mkdir':
-        return ok();
+        return mkdirs(this.host, args);
       case 'qemu-img':
         return this.qemuImg(args);
       case 'qemu-nbd':
@@ -59,12 +63,17 @@ export class FakeShell {
       case 'tail':
         return ok();
       case 'rm':
-        for (const path of args.filter((arg) => !arg.startsWith('-'))) this.host.files.delete(path);
+        for (const path of args.filter((arg) => !arg.startsWith('-'))) {
+          if (args.includes('-rf')) removeTree(this.host, path);
+          else this.host.files.delete(path);
+        }
         return ok();
       case 'ip':
         return ok(this.ipLink());
       default:
-        return fail(`fake shell: ${command}: command not found`, 127);
+        return (
+          firmwareCommand(this.host, argv, stdin) ?? fail(`fake shell: ${command}: command not found`, 127)
+        );
     }
   }
 
@@ -119,6 +128,8 @@ export class FakeShell {
         `${process.pid} (${name}) ${state} 1 ${process.pid} ${process.pid} 0 -1\n${process.argv.join('\0')}\0`,
       );
     }
+    // Every fake host has its fleet certificates (not rehome's files, so not in `files`).
+    if (paths[0]?.endsWith('/client-cert.pem')) return ok(CLIENT_CERT);
     const file = this.host.files.get(paths[0] ?? '');
     if (file?.kind !== 'text') return fail(`cat: ${paths[0]}: No such file or directory`);
     return ok(file.text);

@@ -19,6 +19,8 @@ export interface GuestSpec {
   nics: GuestNic[];
   /** A UEFI guest: libvirt refuses a plain undefine while it has an NVRAM file. */
   nvram?: string;
+  /** An emulated TPM (swtpm), its state under /var/lib/libvirt/swtpm/<uuid>/. */
+  tpm?: boolean;
 }
 
 /** The inactive XML libvirt would hold for this guest. */
@@ -42,12 +44,15 @@ export function guestXml(spec: GuestSpec): string {
   const loader = spec.nvram
     ? `    <loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE.fd</loader>\n    <nvram>${spec.nvram}</nvram>\n`
     : '';
+  const tpm = spec.tpm
+    ? `    <tpm model='tpm-crb'>\n      <backend type='emulator' version='2.0'/>\n    </tpm>\n`
+    : '';
   return (
     `<domain type='qemu'>\n  <name>${spec.name}</name>\n  <uuid>${spec.uuid}</uuid>\n` +
     `  <memory unit='KiB'>262144</memory>\n  <vcpu placement='static'>1</vcpu>\n` +
     `  <os>\n    <type arch='x86_64' machine='pc-i440fx-7.2'>hvm</type>\n${loader}  </os>\n` +
     `  <features>\n    <acpi/>\n  </features>\n  <on_reboot>restart</on_reboot>\n` +
-    `  <devices>\n    <emulator>/usr/bin/qemu-system-x86_64</emulator>\n${disks}${nics}  </devices>\n</domain>\n`
+    `  <devices>\n    <emulator>/usr/bin/qemu-system-x86_64</emulator>\n${disks}${nics}${tpm}  </devices>\n</domain>\n`
   );
 }
 
@@ -66,6 +71,9 @@ export interface ParsedDomain {
   diskPaths: { dev: string; path: string }[];
   macs: string[];
   nvram: boolean;
+  /** The `<nvram>` path, '' without one. */
+  nvramPath: string;
+  tpm: boolean;
 }
 
 export function readDomainXml(xml: string): ParsedDomain {
@@ -83,6 +91,8 @@ export function readDomainXml(xml: string): ParsedDomain {
     diskPaths,
     macs,
     nvram: root.getElementsByTagName('nvram').length > 0,
+    nvramPath: childText(root, 'nvram'),
+    tpm: Array.from(root.getElementsByTagName('backend')).some((b) => b.getAttribute('type') === 'emulator'),
   };
 }
 

@@ -27,6 +27,7 @@ export { observe } from '../../src/migration/services/observe.js';
 export { reconcile, reconcileOne } from '../../src/migration/services/reconcile.js';
 export { decideRecovery } from '../../src/migration/services/recovery.js';
 export { Watcher } from '../../src/migration/services/watch.js';
+export { type WatchEvent, watchEventFromProgress } from '../../src/migration/services/watch-events.js';
 export { defaultSettings } from '../../src/migration/settings.js';
 export { CUTOVER_STEP_NAMES, cutoverSteps, POINT_OF_NO_RETURN } from '../../src/migration/steps/cutover.js';
 export { PREPARE_STEPS } from '../../src/migration/steps/prepare.js';

@@ -103,16 +103,15 @@ test('`status --host`: each VM with its phase and target, moved and remaining, e
   const empty = JSON.parse((await rehome.run('status', '--host', 'kvm9', '--json')).stdout) as DrainStatus;
   t.like(empty, { moved: 1, remaining: 0, empty: true });
   t.regex((await rehome.run('status', '--host', 'kvm9')).stdout, /kvm9 is empty of the drained VMs/);
-  t.regex(
-    (await rehome.run('status', '--host', 'kvm1')).stdout,
-    /kvm1 is active and has never been drained\./,
-  );
+  const unknown = await rehome.run('status', '--host', 'kvm1');
+  t.is(unknown.exitCode, 8, 'neither configured nor on record');
+  t.regex(unknown.stderr, /No host named kvm1/);
   t.is((await rehome.run('status', 'web', '--host', 'kvm7')).exitCode, 2);
 });
 
-test('`watch --serve` serves the owners’ link server inside watch, and stops with it', async (t) => {
+test('`watch --serve --json` serves the owners’ links, /metrics and /healthz inside watch, and stops with it', async (t) => {
   const rehome = cli(freshDir(), freshDir());
-  const watch = rehome.run('watch', '--serve', '127.0.0.1:0', '--reconcile-interval', '3600');
+  const watch = rehome.run('watch', '--serve', '127.0.0.1:0', '--reconcile-interval', '3600', '--json');
   let stderr = '';
   const origin = await new Promise<string>((resolve, reject) => {
     watch.stderr?.on('data', (chunk: Buffer) => {
@@ -128,9 +127,26 @@ test('`watch --serve` serves the owners’ link server inside watch, and stops w
   t.regex(await nothing.text(), /There is nothing here/);
   const forged = await fetch(`${origin}/r/not-a-signed-token`);
   t.true(forged.status >= 400 && forged.status < 500, `a forged link is refused (${forged.status})`);
+  const metrics = await fetch(`${origin}/metrics`);
+  t.is(metrics.status, 200);
+  t.regex(await metrics.text(), /^# TYPE rehome_vms_armed gauge$/m);
+  let health = await fetch(`${origin}/healthz`);
+  for (let i = 0; i < 100 && health.status !== 200; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    health = await fetch(`${origin}/healthz`);
+  }
+  t.is(health.status, 200, 'no host is needed, and the store was read');
+  t.like(await health.json(), { ok: true, hosts: [] });
   watch.kill('SIGTERM');
   const ended = await watch;
   t.is(ended.exitCode, 0, ended.stderr);
+  const lines = ended.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line));
+  t.like(lines[0], { event: 'started', hosts: [], armed: 0 });
+  t.regex(lines[0].at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  t.like(lines.at(-1), { event: 'stopped', cutovers: 0 });
   await t.throwsAsync(fetch(`${origin}/`), undefined, 'the server stopped with watch');
   t.is((await rehome.run('watch', '--serve', 'nonsense')).exitCode, 2);
 });

@@ -75,6 +75,17 @@ test('`rehome hosts cordon|uncordon` through the CLI: --json results, exit codes
   t.is(twice.stdout.trim(), 'kvm7 is already cordoned (no change)');
   const uncordon = await rehome('hosts', 'uncordon', 'kvm7', '--json');
   t.like(JSON.parse(uncordon.stdout), { before: 'cordoned', after: 'active', changed: true });
+  await rehome('hosts', 'cordon', 'kvm7', '--reason', 'DIMM errors, OPS-12');
+  const list = await rehome('hosts', 'list', '--json');
+  t.like(JSON.parse(list.stdout).hosts[0], {
+    name: 'kvm7',
+    state: 'cordoned',
+    reason: 'DIMM errors, OPS-12',
+  });
+  t.regex(
+    (await rehome('hosts', 'list')).stdout,
+    /kvm7 +kvm7\.example\.net +cordoned +DIMM errors, OPS-12 +0 +0 /,
+  );
   const unknown = await rehome('hosts', 'cordon', 'nope', '--json');
   t.is(unknown.exitCode, 8);
   t.regex(JSON.parse(unknown.stdout).error.message, /No host named nope/);

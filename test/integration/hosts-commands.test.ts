@@ -10,7 +10,12 @@ function rehome(configDir: string, ...args: string[]) {
   return execa(join(root, 'bin/dev.js'), args, {
     cwd: root,
     reject: false,
-    env: { REHOME_CONFIG_DIR: configDir, REHOME_CONFIG: '', NODE_NO_WARNINGS: '1' },
+    env: {
+      REHOME_CONFIG_DIR: configDir,
+      REHOME_DATA_DIR: configDir,
+      REHOME_CONFIG: '',
+      NODE_NO_WARNINGS: '1',
+    },
   });
 }
 
@@ -44,7 +49,7 @@ test('add, list and remove round-trip through config.yaml in the config dir', as
   t.is(list.exitCode, 0);
   t.regex(
     list.stdout,
-    /^NAME +ADDRESS +IMAGE DIR +LABELS\nlab-a +root@10\.0\.0\.11 +\/var\/lib\/libvirt\/images +zone=z1\nlab-b +lab-b +\/srv\/img +zone=z2$/,
+    /^NAME +ADDRESS +STATE +REASON +VMS OUT +VMS IN +IMAGE DIR +LABELS\nlab-a +root@10\.0\.0\.11 +active +- +0 +0 +\/var\/lib\/libvirt\/images +zone=z1\nlab-b +lab-b +active +- +0 +0 +\/srv\/img +zone=z2$/,
   );
 
   const remove = await rehome(dir, 'hosts', 'remove', 'lab-a', '--json');

@@ -1,9 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { linkUrl, signLinkToken } from '../../src/notify/links.js';
-import { type RunningLinksServer, startLinksServer } from '../../src/notify/links-server.js';
+import {
+  type LinksServerLimits,
+  type RunningLinksServer,
+  startLinksServer,
+} from '../../src/notify/links-server.js';
 import { type MigrationRecord, type OpenedSqliteStore, openSqliteStore } from '../../src/store/index.js';
 import { fixedClock } from '../helpers/fixed-clock.js';
 
@@ -18,10 +23,19 @@ interface Fixture {
   reboots: string[];
   reschedules: { id: string; deadline: string }[];
   clock: { ms: number };
+  /** What the engine does with the next requests. */
+  engine: { mode: 'ok' | 'busy' | 'fail-before-claim' | 'fail-after-claim' };
   cleanup(): Promise<void>;
 }
 
-async function fixture(options: { prefix?: string; failCallback?: boolean } = {}): Promise<Fixture> {
+/** The engine's answer when the VM is locked by another process (the store's LockedError has this kind). */
+class BusyError extends Error {
+  readonly kind = 'locked';
+}
+
+async function fixture(
+  options: { prefix?: string; failCallback?: boolean; limits?: Partial<LinksServerLimits> } = {},
+): Promise<Fixture> {
   const dir = mkdtempSync(path.join(tmpdir(), 'rehome-links-'));
   const clock = fixedClock('2026-12-01T10:00:00Z');
   const { now } = clock;
@@ -37,6 +51,15 @@ async function fixture(options: { prefix?: string; failCallback?: boolean } = {}
   const reboots: string[] = [];
   const reschedules: { id: string; deadline: string }[] = [];
   const prefix = options.prefix ?? '';
+  const engine: Fixture['engine'] = { mode: options.failCallback ? 'fail-after-claim' : 'ok' };
+  // As the engine does: refuse before claiming when it cannot act, claim with the lock held, act only on true.
+  const act = async (claim: () => Promise<boolean>, done: () => void) => {
+    if (engine.mode === 'busy') throw new BusyError('VM is locked by pid 4242 (watch: cutover)');
+    if (engine.mode === 'fail-before-claim') throw new Error('libvirtd on kvm1 is unreachable');
+    if (!(await claim())) return;
+    if (engine.mode === 'fail-after-claim') throw new Error('engine exploded');
+    done();
+  };
   // The base URL's port is only known once listening; the server reads just its path, so a placeholder host is fine.
   const server = await startLinksServer(
     {
@@ -48,14 +71,11 @@ async function fixture(options: { prefix?: string; failCallback?: boolean } = {}
       operatorContact: 'Ops <ops@example.net>',
       maxDeadlineDays: 30,
       callbacks: {
-        onReboot: async (id) => {
-          if (options.failCallback) throw new Error('engine exploded');
-          reboots.push(id);
-        },
-        onReschedule: async (id, deadline) => {
-          reschedules.push({ id, deadline: deadline.toISOString() });
-        },
+        onReboot: (id, claim) => act(claim, () => reboots.push(id)),
+        onReschedule: (id, deadline, claim) =>
+          act(claim, () => reschedules.push({ id, deadline: deadline.toISOString() })),
       },
+      limits: options.limits,
     },
     { host: '127.0.0.1', port: 0 },
   );
@@ -67,6 +87,7 @@ async function fixture(options: { prefix?: string; failCallback?: boolean } = {}
     reboots,
     reschedules,
     clock,
+    engine,
     cleanup: async () => {
       await server.close();
       await store.close();
@@ -166,7 +187,7 @@ test(
 );
 
 test(
-  'forged, tampered, expired and unknown-migration tokens get 403, change nothing, and are audited',
+  'forged, tampered, expired and unknown-migration tokens get 403, change nothing, and are counted per client and minute',
   withFixture({}, async (t, f) => {
     const forged = signLinkToken('someone-elses-secret-0123456789-abcdefgh', {
       migrationId: f.migration.id,
@@ -190,16 +211,25 @@ test(
       t.regex(await response.text(), /Nothing was changed/);
     }
     t.deepEqual(f.reboots, []);
-    t.deepEqual(await steps(f), [
-      { step: 'link.rejected', reason: 'bad-signature', migrationId: null },
-      { step: 'link.rejected', reason: 'bad-signature', migrationId: null },
-      { step: 'link.rejected', reason: 'expired', migrationId: f.migration.id },
-      { step: 'link.rejected', reason: 'unknown-migration', migrationId: null },
-      { step: 'link.rejected', reason: 'malformed', migrationId: null },
-    ]);
     // None of them burnt the real token.
     const real = await post(linkUrl(f.baseUrl, token(f)), { action: 'reboot' });
     t.is(real.status, 202);
+    // Counted per client and minute: one entry, written once the minute is over (here: when the server closes).
+    t.deepEqual(await steps(f), [
+      { step: 'link.reboot-requested', reason: undefined, migrationId: f.migration.id },
+    ]);
+    f.clock.ms += 60_000;
+    t.is((await post(linkUrl(f.baseUrl, 'garbage'), { action: 'reboot' })).status, 403);
+    await f.server.close();
+    const counted = (await f.store.listAudit()).filter((e) => e.step === 'link.rejected');
+    t.is(counted.length, 2);
+    t.like(counted[0]?.detail, {
+      client: '127.0.0.1',
+      minute: '2026-12-01T10:00',
+      count: 5,
+      reasons: { 'bad-signature': 2, expired: 1, 'unknown-migration': 1, malformed: 1 },
+    });
+    t.like(counted[1]?.detail, { minute: '2026-12-01T10:01', count: 1, reasons: { malformed: 1 } });
   }),
 );
 
@@ -256,7 +286,27 @@ test(
 );
 
 test(
-  'a callback failure is a 500, audited; a finished migration is 410 and acts not',
+  'a VM busy elsewhere answers "already in progress" and leaves the link usable; so does a failure before acting',
+  withFixture({}, async (t, f) => {
+    const url = linkUrl(f.baseUrl, token(f));
+    f.engine.mode = 'busy';
+    const busy = await post(url, { action: 'reboot' });
+    t.is(busy.status, 409);
+    t.regex(await busy.text(), /Already in progress[\s\S]*this link still works/);
+    f.engine.mode = 'fail-before-claim';
+    const failed = await post(url, { action: 'reboot' });
+    t.is(failed.status, 503);
+    t.regex(await failed.text(), /this link still works/);
+    t.deepEqual(f.reboots, []);
+    f.engine.mode = 'ok';
+    t.is((await post(url, { action: 'reboot' })).status, 202);
+    t.deepEqual(f.reboots, [f.migration.id]);
+    t.is((await post(url, { action: 'reboot' })).status, 403);
+  }),
+);
+
+test(
+  'a callback failure after acting began is a 500, audited; a finished migration is 410 and acts not',
   withFixture({ failCallback: true }, async (t, f) => {
     const response = await post(linkUrl(f.baseUrl, token(f)), { action: 'reboot' });
     t.is(response.status, 500);
@@ -279,5 +329,115 @@ test(
     t.is(put.headers.get('allow'), 'GET, HEAD, POST');
     t.is((await post(url, { action: 'reboot', pad: 'x'.repeat(10_000) })).status, 413);
     t.deepEqual(f.reboots, []);
+  }),
+);
+
+test(
+  'a flood of forged links writes one audit entry per client and minute, not one per request',
+  withFixture({}, async (t, f) => {
+    const forged = linkUrl(f.baseUrl, 'eyJtaWQiOiJ4In0.forged');
+    for (let batch = 0; batch < 25; batch++) {
+      await Promise.all(
+        Array.from({ length: 20 }, () => post(forged, { action: 'reboot' }).then((r) => r.arrayBuffer())),
+      );
+    }
+    await f.server.close();
+    const rows = (await f.store.listAudit()).filter((e) => e.step === 'link.rejected');
+    t.is(rows.length, 1);
+    t.like(rows[0]?.detail, { count: 500 });
+  }),
+);
+
+/** A raw TCP client: writes `head`, then trickles `trickle` one byte per `everyMs`; resolves when the server closes. */
+function slowClient(port: number, head: string, trickle: string, everyMs: number) {
+  const socket = connect(port, '127.0.0.1');
+  socket.on('error', () => {});
+  const started = Date.now();
+  let timer: NodeJS.Timeout | undefined;
+  const closed = new Promise<{ afterMs: number; response: string }>((resolve) => {
+    let response = '';
+    socket.on('data', (chunk) => {
+      response += chunk.toString();
+    });
+    socket.on('close', () => {
+      clearInterval(timer);
+      resolve({ afterMs: Date.now() - started, response });
+    });
+  });
+  socket.write(head);
+  let at = 0;
+  timer = setInterval(() => {
+    if (at < trickle.length && !socket.destroyed) socket.write(trickle[at++] as string);
+  }, everyMs);
+  return { closed, socket };
+}
+
+const TIGHT: Partial<LinksServerLimits> = {
+  headersTimeoutMs: 800,
+  requestTimeoutMs: 1200,
+  keepAliveTimeoutMs: 500,
+  maxConnections: 4,
+};
+
+test(
+  'a body trickling at one byte a second is cut off at the request timeout',
+  withFixture({ limits: TIGHT }, async (t, f) => {
+    const path = new URL(linkUrl(f.baseUrl, token(f))).pathname;
+    const port = Number(new URL(f.server.origin).port);
+    const body = 'action=reboot&pad=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx';
+    const { closed } = slowClient(
+      port,
+      `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n`,
+      body,
+      1000,
+    );
+    const { afterMs } = await closed;
+    t.true(afterMs < 8_000, `closed after ${afterMs} ms`);
+    t.deepEqual(f.reboots, []);
+  }),
+);
+
+test(
+  'headers trickling in are cut off at the headers timeout',
+  withFixture({ limits: TIGHT }, async (t, f) => {
+    const port = Number(new URL(f.server.origin).port);
+    const { closed } = slowClient(port, 'GET /r/x HTTP/1.1\r\n', `X-Slow: ${'a'.repeat(100)}`, 200);
+    const { afterMs } = await closed;
+    t.true(afterMs < 8_000, `closed after ${afterMs} ms`);
+  }),
+);
+
+test(
+  'connections beyond the limit are closed at once; the server answers again once they are gone',
+  withFixture({ limits: { ...TIGHT, requestTimeoutMs: 30_000, headersTimeoutMs: 30_000 } }, async (t, f) => {
+    const port = Number(new URL(f.server.origin).port);
+    const idle = Array.from({ length: 4 }, () => slowClient(port, 'GET /r/x HTTP/1.1\r\n', '', 1000));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const extra = slowClient(port, 'GET /r/x HTTP/1.1\r\n', '', 1000);
+    const { afterMs, response } = await extra.closed;
+    // Long before any timeout (30 s here) could have closed it: the limit did.
+    t.true(afterMs < 10_000, `closed after ${afterMs} ms`);
+    t.is(response, '');
+    for (const client of idle) client.socket.destroy();
+    await Promise.all(idle.map((client) => client.closed));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    t.is((await fetch(linkUrl(f.baseUrl, token(f)))).status, 200);
+  }),
+);
+
+test(
+  'an oversized body gets a 413 response, not a reset',
+  withFixture({}, async (t, f) => {
+    const url = linkUrl(f.baseUrl, token(f));
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: `action=reboot&pad=${'x'.repeat(1 << 20)}`,
+    });
+    t.is(response.status, 413);
+    t.regex(await response.text(), /too large/);
+    t.deepEqual(f.reboots, []);
+    // The link was not used up.
+    t.is((await post(url, { action: 'reboot' })).status, 202);
   }),
 );

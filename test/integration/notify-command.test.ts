@@ -165,3 +165,39 @@ test('dispatch: SMTP down, webhook and command up: per-channel results, audit ca
   t.deepEqual(JSON.parse(bodies[0] ?? ''), outcome.rendered?.payload);
   t.deepEqual(JSON.parse(await readFile(out, 'utf8')), outcome.rendered?.payload);
 });
+
+test.serial(
+  'the command gets a minimal environment: not SSH_AUTH_SOCK nor anything else of rehome',
+  async (t) => {
+    const dir = await scratch(t);
+    const out = path.join(dir, 'env.txt');
+    const hook = await script(dir, 'env.sh', 'env > "$OUT"');
+    const saved = { sock: process.env.SSH_AUTH_SOCK, secret: process.env.REHOME_TEST_SECRET };
+    process.env.SSH_AUTH_SOCK = '/tmp/ssh-agent.sock';
+    process.env.REHOME_TEST_SECRET = 'hunter2';
+    t.teardown(() => {
+      for (const [name, value] of [
+        ['SSH_AUTH_SOCK', saved.sock],
+        ['REHOME_TEST_SECRET', saved.secret],
+      ] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    });
+    const channel = new CommandChannel({ argv: [hook], env: { OUT: out } });
+    const result = await channel.send(rendered, { address: 'eve@example.test' });
+    t.true(result.ok, result.error);
+    const names = (await readFile(out, 'utf8'))
+      .split('\n')
+      .filter((line) => line.includes('='))
+      .map((line) => line.slice(0, line.indexOf('=')));
+    const allowed = new Set(['PATH', 'LANG', 'LC_ALL', 'TZ', 'OUT', 'PWD', 'SHLVL', '_']);
+    t.deepEqual(
+      names.filter(
+        (name) => !allowed.has(name) && !name.startsWith('REHOME_NOTICE_') && name !== 'REHOME_RECIPIENT',
+      ),
+      [],
+    );
+    t.true(names.includes('REHOME_NOTICE_ID'));
+  },
+);

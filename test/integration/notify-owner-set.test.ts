@@ -63,15 +63,15 @@ test.serial(
       try {
         const live = await setVmOwner({
           vm: 'owner-vm',
-          address: 'bob <b@example.net>',
+          address: 'b@example.net',
           hosts: ['kvm1'],
           host: 'kvm1',
           connect: async () => lv(),
         });
         t.deepEqual(live.applied, ['config', 'live']);
-        t.deepEqual(readOwnerMetadata(await lv().getDomainXml(running)), { address: 'bob <b@example.net>' });
+        t.deepEqual(readOwnerMetadata(await lv().getDomainXml(running)), { address: 'b@example.net' });
         t.deepEqual(readOwnerMetadata(await lv().getDomainXml(running, DomainXmlFlags.inactive)), {
-          address: 'bob <b@example.net>',
+          address: 'b@example.net',
         });
       } finally {
         await lv().destroyDomain(running);

@@ -1,9 +1,11 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import test from 'ava';
 import { execa } from 'execa';
+import type { RehomeError } from '../../src/errors.js';
 import { HostKeyChangedError, HostKeyUnknownError } from '../../src/host/host-key-errors.js';
 import { fingerprintOf } from '../../src/host/known-hosts.js';
 import { SshConnection } from '../../src/host/ssh-connection.js';
@@ -91,7 +93,10 @@ test.serial('exec times out', async (t) => {
     agentSocket: null,
   });
   const started = Date.now();
-  await t.throwsAsync(connection.exec(['sleep', '5'], { timeoutMs: 300 }), { message: /timed out/ });
+  const error = await t.throwsAsync(connection.exec(['sleep', '5'], { timeoutMs: 300 }), {
+    message: /sleep 5 on testhost timed out after 300 ms/,
+  });
+  t.like((error as RehomeError).subject, { code: 'timeout', host: 'testhost', command: 'sleep 5' });
   t.true(Date.now() - started < 3000);
   connection.close();
 });
@@ -262,3 +267,49 @@ test.serial('an unreachable host is an unreachable error', async (t) => {
   t.is((error as { kind?: string }).kind, 'unreachable');
   t.regex(error?.message ?? '', /Cannot connect/);
 });
+
+test.serial(
+  'a host that accepts TCP but never speaks SSH fails the connect, and nothing throws after it',
+  async (t) => {
+    const sockets: Socket[] = [];
+    const server = createServer((socket) => {
+      socket.on('error', () => {});
+      sockets.push(socket);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const configFile = join(state.dir, 'ssh_config_silent');
+    writeFileSync(
+      configFile,
+      [
+        'Host silent',
+        '  HostName 127.0.0.1',
+        `  Port ${port}`,
+        '  User root',
+        '  ConnectTimeout 1',
+        `  IdentityFile ${join(state.dir, 'client_key')}`,
+        `  UserKnownHostsFile ${join(state.dir, 'known_hosts_silent')}`,
+        '',
+      ].join('\n'),
+    );
+    const uncaught: Error[] = [];
+    const onUncaught = (err: Error) => uncaught.push(err);
+    process.on('uncaughtException', onUncaught);
+    t.teardown(() => {
+      process.off('uncaughtException', onUncaught);
+      server.close();
+    });
+    const error = await t.throwsAsync(
+      SshConnection.connect('silent', { configFile, agentSocket: null, defaultKeepaliveMs: 0 }),
+      { message: /Cannot connect|handshake/ },
+    );
+    t.is((error as { kind?: string }).kind, 'unreachable');
+    // The peer now drops the TCP connection: ssh2 reports "Connection lost before handshake" a second time.
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    t.deepEqual(
+      uncaught.map((e) => e.message),
+      [],
+    );
+  },
+);

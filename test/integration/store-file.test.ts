@@ -1,11 +1,35 @@
+import { execFileSync } from 'node:child_process';
 import { chmodSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import Database from 'better-sqlite3';
 import { defaultStorePath, openSqliteStore } from '../../src/store/index.js';
 import { tempDbPath, tempStoreDir } from './helpers/temp-store.js';
 
 const modeOf = (path: string) => statSync(path).mode & 0o777;
+const phaseReader = fileURLToPath(new URL('./helpers/store-read-phases.ts', import.meta.url));
+const phasesSeenByAnotherProcess = (path: string) =>
+  execFileSync(process.execPath, ['--import', 'tsx', phaseReader, path], { encoding: 'utf8' });
+
+test('a process that keeps the store open: each commit is seen at once by other processes', async (t) => {
+  // A watch or migrate process runs for hours; `rehome status` in another process must see each phase as it is written.
+  // Checking file modes once opened dropped SQLite's POSIX locks, and other processes stopped seeing its commits.
+  const path = tempDbPath(t);
+  const store = openSqliteStore(path);
+  t.teardown(() => store.close());
+  const created = await store.createMigration({
+    vmName: 'v1',
+    vmUuid: 'u1',
+    sourceHost: 'a',
+    targetHost: 'b',
+  });
+  t.is(phasesSeenByAnotherProcess(path), 'planned');
+  await store.updatePhase(created.id, 'planned', 'preparing');
+  t.is(phasesSeenByAnotherProcess(path), 'preparing');
+  await store.updatePhase(created.id, 'preparing', 'mirroring');
+  t.is(phasesSeenByAnotherProcess(path), 'mirroring');
+});
 
 test('a new database lives in a 0700 dir, and it and its WAL files are 0600', async (t) => {
   const dataDir = join(tempStoreDir(t), 'data', 'rehome');

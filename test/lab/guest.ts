@@ -64,7 +64,15 @@ export function domainXml(name: string, mac: string): string {
   <on_reboot>restart</on_reboot>
   <on_crash>destroy</on_crash>
   <devices>
-    <disk type='file' device='disk'>
+${labGuestDevices(name, mac)}    <memballoon model='none'/>
+  </devices>
+</domain>
+`;
+}
+
+/** The devices every lab guest kind has: its disk, a NIC on br0 with its MAC, the serial console logged to a file. */
+export function labGuestDevices(name: string, mac: string): string {
+  return `    <disk type='file' device='disk'>
       <driver name='qemu' type='qcow2'/>
       <source file='${guestDiskPath(name)}'/>
       <target dev='vda' bus='virtio'/>
@@ -81,9 +89,6 @@ export function domainXml(name: string, mac: string): string {
     <console type='pty'>
       <target type='serial' port='0'/>
     </console>
-    <memballoon model='none'/>
-  </devices>
-</domain>
 `;
 }
 

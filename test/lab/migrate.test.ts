@@ -1,12 +1,6 @@
 import test from 'ava';
-import {
-  assertGuestOn,
-  domUuid,
-  exportLeftovers,
-  phaseOf,
-  rehomeJson,
-  waitForPhase,
-} from './helpers-migration.js';
+import { assertGuestOn, domUuid, exportLeftovers, phaseOf, rehomeJson } from './helpers-migration.js';
+import { labHttp } from './helpers-notify.js';
 import { agentQuery, agentReboot, labSh } from './lab.js';
 import { useMigrationLab } from './migration-lab.js';
 
@@ -17,12 +11,36 @@ test.serial('a guest that reboots itself while `rehome watch` runs comes back on
   const uuid = await domUuid('lab-a', guest.name);
   const armed = await rehomeJson<{ phase: string; target: string }>(['migrate', guest.name, '--to', 'lab-b']);
   t.is(armed.phase, 'armed');
-  const watch = await lab.startRehome(['watch']);
+  // Observability on the way (issue 13): JSON event lines, /metrics and /healthz while armed and after the move.
+  const watch = await lab.startRehome(['watch', '--json', '--serve', '127.0.0.1:9180']);
   await watch.waitForLog(/listening to lab-a/);
+  const health = await labHttp('GET', 'http://127.0.0.1:9180/healthz');
+  t.is(health.status, 200, health.body);
+  t.like(JSON.parse(health.body), { ok: true, hosts: [{ host: 'lab-a', connected: true }] });
+  const armedMetrics = (await labHttp('GET', 'http://127.0.0.1:9180/metrics')).body;
+  t.regex(armedMetrics, /^rehome_vms_armed\{host="lab-a"\} 1$/m);
+  t.regex(armedMetrics, /^rehome_libvirt_connection_up\{host="lab-a"\} 1$/m);
+  t.regex(armedMetrics, /^rehome_mirrors\{state="armed"\} 1$/m);
   const before = await agentQuery(guest.ip);
   const since = Date.now();
   await agentReboot(guest.ip);
-  t.is(await waitForPhase(guest.name, ['done', 'rolled-back', 'failed']), 'done', await watch.log());
+  // The watch's own event says when the move ended; then the store is asked once.
+  await watch.waitForLog(/"event":"(done|rolled-back|failed)","vm":"mv1"/, 120_000);
+  const phase = await phaseOf(guest.name);
+  t.is(phase, 'done', await watch.log());
+  const movedMetrics = (await labHttp('GET', 'http://127.0.0.1:9180/metrics')).body;
+  t.regex(movedMetrics, /^rehome_cutover_duration_seconds_count\{outcome="done"\} 1$/m);
+  t.regex(movedMetrics, /^rehome_pause_latency_seconds_count 1$/m);
+  t.notRegex(movedMetrics, /^rehome_vms_armed\{host="lab-a"\} 1$/m, 'no longer armed');
+  const events = (await watch.log())
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as { event: string; vm?: string; at: string });
+  t.deepEqual(
+    events.filter((e) => e.vm === guest.name).map((e) => e.event),
+    ['reboot-caught', 'paused', 'converged', 'target-started', 'done'],
+  );
+  t.true(events.every((e) => e.at.endsWith('Z')));
   await assertGuestOn(t, guest, 'lab-b', before.boot + 1);
   t.log(`guest reboot → agent answering on lab-b: ${Date.now() - since} ms`);
   t.is(await domUuid('lab-b', guest.name), uuid, 'same UUID on the target');

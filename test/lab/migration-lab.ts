@@ -21,6 +21,8 @@ export interface MigrationLab {
   bootedGuest(name: string): Promise<LabGuest>;
   /** `rehome ARGS` in the background, stopped when the test ends. */
   startRehome(args: readonly string[], env?: Record<string, string>): Promise<Background>;
+  /** A guest started some other way (e.g. the Debian one), destroyed after the test like the others. */
+  adopt(guest: LabGuest): void;
 }
 
 export function useMigrationLab(test: TestFn, options: MigrationLabOptions = {}): MigrationLab {
@@ -49,6 +51,9 @@ export function useMigrationLab(test: TestFn, options: MigrationLabOptions = {})
       guests.push(guest);
       await waitForAgent(guest.ip, { timeoutMs: 120_000 });
       return guest;
+    },
+    adopt(guest) {
+      guests.push(guest);
     },
     async startRehome(args, env = {}) {
       const background = await startRehome(args, env);

@@ -81,7 +81,9 @@ export async function writeOperatorHome(hosts: string[]): Promise<void> {
     `  certDir: ${LAB_CERT_DIR}`,
     '',
   ].join('\n');
-  await writeFile(files.rehomeConfig, config);
+  // 0600 as an operator keeps it (it may hold secrets): rehome warns about a config others can read.
+  await writeFile(files.rehomeConfig, config, { mode: 0o600 });
+  await chmod(files.rehomeConfig, 0o600);
 }
 
 /** argv that runs CMD as the lab operator: in the operator namespace, with the operator's HOME and PATH. */

@@ -10,7 +10,15 @@ packages=(
   openssh-server openssh-client iproute2 dnsmasq-base gnutls-bin
   busybox-static linux-image-cloud-amd64 cpio e2fsprogs
   python3 procps psmisc gcc libc6-dev
+  # The Debian lab guest (test/lab/debian-guest.ts): built from Debian's packages onto a GPT disk, booted by OVMF
+  # (UEFI, NVRAM) with a vTPM (swtpm) or by SeaBIOS.
+  mmdebstrap fdisk ovmf swtpm swtpm-tools
+  # The PostgreSQL store's tests: test/pg/with-postgres.ts starts a private cluster (initdb, pg_ctl) per test run.
+  postgresql
 )
+# No system cluster: the tests run their own, as the postgres user, in a temp dir on a unix socket.
+mkdir -p /etc/postgresql-common/createcluster.d
+echo 'create_main_cluster = false' >/etc/postgresql-common/createcluster.d/rehome-tests.conf
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

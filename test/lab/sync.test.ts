@@ -1,12 +1,5 @@
 import test from 'ava';
-import {
-  assertGuestOn,
-  phaseEnteredAt,
-  phaseOf,
-  rehome,
-  rehomeJson,
-  waitForPhase,
-} from './helpers-migration.js';
+import { assertGuestOn, phaseEnteredAt, phaseOf, rehomeJson, waitForPhase } from './helpers-migration.js';
 import { agentQuery, agentReboot, labSh } from './lab.js';
 import { useMigrationLab } from './migration-lab.js';
 import { LAB_CERT_DIR } from './paths.js';
@@ -18,28 +11,25 @@ interface Armed {
 }
 
 test.serial(
-  'a plain NBD client without the certificate cannot read the export; one with it can',
+  "while armed the export serves the mirror alone: no second client, even with the source's certificate",
   async (t) => {
     const guest = await lab.bootedGuest('sy1');
     const armed = await rehomeJson<Armed>(['migrate', guest.name, '--to', 'lab-b']);
     const nbd = armed.exports[0];
     if (!nbd) throw new Error('no export');
-    const plain = await labSh(
-      ['ssh', 'lab-a', `qemu-img info nbd://${nbd.address}:${nbd.port}/${nbd.exportName}`],
-      { reject: false },
-    );
-    t.not(plain.exitCode, 0);
-    t.regex(plain.stderr, /TLS/i);
-    const withCert = await labSh(
+    // qemu-nbd --shared=1 does not even start the handshake of a second client: it waits, so bound it.
+    const second = await labSh(
       [
         'ssh',
         'lab-a',
-        `qemu-img info --object tls-creds-x509,id=tls0,endpoint=client,dir=${LAB_CERT_DIR} --image-opts driver=nbd,host=${nbd.address},port=${nbd.port},export=${nbd.exportName},tls-creds=tls0`,
+        `timeout 5 qemu-img info --object tls-creds-x509,id=tls0,endpoint=client,dir=${LAB_CERT_DIR} --image-opts driver=nbd,host=${nbd.address},port=${nbd.port},export=${nbd.exportName},tls-creds=tls0`,
       ],
       { reject: false },
     );
-    t.is(withCert.exitCode, 0, withCert.stderr);
-    await rehome(['cancel', guest.name]);
+    t.not(second.exitCode, 0, second.stdout);
+    // The mirror itself is untouched by the attempt: the move still completes.
+    const result = await rehomeJson<{ outcome: string }>(['reboot', guest.name]);
+    t.is(result.outcome, 'done');
   },
 );
 

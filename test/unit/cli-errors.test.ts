@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import test from 'ava';
 import { ExitCode, exitCodeForKind } from '../../src/cli/exit-codes.js';
 import { suggestionsFor } from '../../src/cli/suggestions.js';
@@ -14,6 +15,7 @@ test('each error kind has the exit code README documents', (t) => {
     'not-found': 8,
     'migration-failed': 9,
     blocked: 10,
+    environment: 11,
     internal: 1,
   };
   t.deepEqual(Object.keys(expected).sort(), [...ERROR_KINDS].sort());
@@ -21,11 +23,27 @@ test('each error kind has the exit code README documents', (t) => {
   t.is(ExitCode.blocked, 10);
 });
 
+test('README’s exit code table lists every code, and its --json kinds match', async (t) => {
+  const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+  const section = readme.slice(readme.indexOf('## Exit codes'));
+  const documented = [...section.matchAll(/^\| (\d+) +\|/gm)].map((match) => Number(match[1]));
+  t.deepEqual(
+    documented,
+    [...new Set(Object.values(ExitCode))].sort((a, b) => a - b),
+  );
+  for (const kind of ERROR_KINDS) t.true(section.includes(`\`${kind}\` (${exitCodeForKind(kind)})`), kind);
+});
+
 test('suggestions are the error’s hints, then the commands for its situation', (t) => {
   const err = new RehomeError('VM web 1 has no active migration', 'not-found', ['a hint'], {
     subject: { code: 'no-active-migration', vm: 'web 1' },
   });
-  t.deepEqual(suggestionsFor(err), ['a hint', 'rehome migrate web 1 --to HOST']);
+  t.deepEqual(suggestionsFor(err), ['a hint', 'rehome status web 1 shows its past migrations']);
+  t.notRegex(
+    suggestionsFor(err).join('\n'),
+    /rehome migrate/,
+    'cancel of a VM without a migration does not suggest one',
+  );
 });
 
 test('an error without a situation code keeps only its hints', (t) => {

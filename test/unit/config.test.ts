@@ -151,11 +151,73 @@ test('duplicates, unknown hosts and bad labels are clear errors with the right k
   );
   t.regex(
     t.throws(() => addHost(loaded, { name: 'x', address: 'x', imageDir: 'rel' }))?.message ?? '',
-    /imageDir: must be an absolute path/,
+    /imageDir must be an absolute path/,
   );
 });
 
 test('an empty hosts key is an empty list', (t) => {
   t.deepEqual(parseConfigText('c.yaml', 'hosts:\n').config.hosts, []);
   t.deepEqual(parseConfigText('c.yaml', '').config.hosts, []);
+});
+
+test('unknown keys are refused in every section, at their line and column', (t) => {
+  const cases: [string, RegExp][] = [
+    ['notfy:\n  operator: {address: a@b}\n', /config\.yaml:1:1: \(top level\): Unrecognized key: "notfy"/],
+    ['migraton:\n  pauseBoundMs: 10\n', /config\.yaml:1:1: .*Unrecognized key: "migraton"/],
+    ['tls:\n  certdir: /etc/pki\n', /config\.yaml:2:3: tls: Unrecognized key: "certdir"/],
+    ['placement:\n  spred: 1\n', /config\.yaml:2:3: placement: Unrecognized key: "spred"/],
+    [
+      'placement:\n  hosts:\n    hv1: {reservedMemoryMb: 1}\n',
+      /config\.yaml:3:10: placement\.hosts\.hv1: Unrecognized key/,
+    ],
+  ];
+  for (const [text, expected] of cases) t.regex(configError(t, text), expected, text);
+});
+
+test('every key the modules read is accepted', (t) => {
+  const { config } = parseConfigText(
+    'c.yaml',
+    'placement:\n  reservedMemoryMiB: 1024\n  linkSpeedMiBps: 100\n  hosts:\n    hv1: {cpuOvercommit: 2}\n',
+  );
+  t.deepEqual(config.placement?.hosts, { hv1: { cpuOvercommit: 2 } });
+});
+
+test('YAML alias errors are config errors with their position, not a stack trace', (t) => {
+  t.regex(configError(t, 'hosts: *nope\n'), /config\.yaml:1:8: alias \*nope names no anchor/);
+  t.regex(
+    configError(t, 'hosts: &a [*a]\n'),
+    /config\.yaml:1:12: alias \*a refers to a value that contains it/,
+  );
+  // A "billion laughs" file: each line holds ten of the line above.
+  const laughs = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+  for (let i = 1; i < 8; i++)
+    laughs.push(
+      `b${i}: &b${i} [${Array(10)
+        .fill(i === 1 ? '*a' : `*b${i - 1}`)
+        .join(', ')}]`,
+    );
+  t.regex(configError(t, `${laughs.join('\n')}\n`), /config\.yaml: .*alias/i);
+  const anchored = 'placement: {hosts: {a: &p {cpuOvercommit: 2}, b: *p}}\n';
+  t.deepEqual(parseConfigText('c.yaml', anchored).config.placement?.hosts?.b, { cpuOvercommit: 2 });
+});
+
+test('a config file named on the command line must exist', async (t) => {
+  const path = join(mkdtempSync(join(tmpdir(), 'rehome-cfg-')), 'missing.yaml');
+  const error = await t.throwsAsync(loadConfig(path, { mustExist: true }), { instanceOf: RehomeError });
+  t.is(error?.kind, 'config');
+  t.is(error?.message, `Config file ${path} does not exist`);
+  t.false((await loadConfig(path)).exists);
+});
+
+test('hosts add reports only what is wrong, in words, not zod’s', (t) => {
+  const loaded = parseConfigText('c.yaml', 'hosts: []\n');
+  const badName = t.throws(() => addHost(loaded, { name: 'bad name' }), { instanceOf: RehomeError });
+  t.is(
+    badName?.message,
+    'Bad host "bad name": name must start with a letter or digit and use only letters, digits, ".", "_" and "-"',
+    'the address defaults to the name: its fault is not reported twice',
+  );
+  const empty = t.throws(() => addHost(loaded, { name: 'hv1', address: '' }), { instanceOf: RehomeError });
+  t.is(empty?.message, 'Bad host "hv1": address must not be empty');
+  t.is(addHost(loaded, { name: 'hv1' }).address, 'hv1');
 });

@@ -1,6 +1,17 @@
 import { readFileSync } from 'node:fs';
 import test from 'ava';
+import { type DiskPolicyOptions, decideDisks, diskClassOf } from '../../src/disks/policy.js';
+import type { DiskInfo } from '../../src/libvirt/domain-xml.js';
 import { DomainXml } from '../../src/libvirt/domain-xml.js';
+
+/** The disk policy's decisions next to each disk's facts, with the inventory's class (what classifyDisks gave). */
+function decide(domain: DomainXml, options: DiskPolicyOptions = {}) {
+  return decideDisks(domain.name, domain.disks, options).map((decision, index) => ({
+    ...(domain.disks[index] as DiskInfo),
+    class: diskClassOf(decision.action),
+    reason: decision.reason,
+  }));
+}
 
 const fixtureNames = ['running-mixed.xml', 'inactive-mixed.xml', 'inactive-simple-gib.xml'];
 const fixture = (name: string) =>
@@ -77,18 +88,18 @@ test('reads NICs: MAC, type, source, model, tap', (t) => {
   ]);
 });
 
-test('classifies disks: two local, NBD and shared as network, cdrom skipped', (t) => {
-  const disks = DomainXml.parse(fixture('inactive-mixed.xml')).classifyDisks({
+test('classifies disks: local file copied, LV without a target pool refused, NBD and shared re-attached, cdrom media copied', (t) => {
+  const disks = decide(DomainXml.parse(fixture('inactive-mixed.xml')), {
     sharedPrefixes: ['/mnt/shared'],
   });
   t.deepEqual(
     disks.map((disk) => [disk.targetDev, disk.type, disk.device, disk.class]),
     [
       ['vda', 'file', 'disk', 'local'],
-      ['vdb', 'block', 'disk', 'local'],
+      ['vdb', 'block', 'disk', 'unsupported'],
       ['vdc', 'network', 'disk', 'network'],
       ['vdd', 'file', 'disk', 'network'],
-      ['sda', 'file', 'cdrom', 'skip'],
+      ['sda', 'file', 'cdrom', 'local'],
     ],
   );
   const [root, data, nbd, shared, cdrom] = disks;
@@ -102,22 +113,23 @@ test('classifies disks: two local, NBD and shared as network, cdrom skipped', (t
   });
   t.true(shared?.shareable);
   t.true(cdrom?.readonly);
-  t.regex(cdrom?.reason ?? '', /must exist on the target/);
-  const noShared = DomainXml.parse(fixture('inactive-mixed.xml')).classifyDisks();
-  t.is(noShared[3]?.class, 'local', 'without a shared prefix the same path is local');
+  t.regex(cdrom?.reason ?? '', /copied once/);
+  t.regex(data?.reason ?? '', /storage\.blockPool/);
+  const noShared = decide(DomainXml.parse(fixture('inactive-mixed.xml')));
+  t.is(noShared[3]?.class, 'unsupported', 'without a shared prefix the same shareable path is refused');
   t.is(
-    DomainXml.parse(fixture('inactive-mixed.xml')).classifyDisks({ sharedPrefixes: ['/mnt/sha'] })[3]?.class,
-    'local',
+    decide(DomainXml.parse(fixture('inactive-mixed.xml')), { sharedPrefixes: ['/mnt/sha'] })[3]?.class,
+    'unsupported',
   );
 });
 
 test('volume disks and empty cdroms', (t) => {
   const domain = DomainXml.parse(fixture('inactive-simple-gib.xml'));
-  const [volume, cdrom] = domain.classifyDisks();
-  t.is(volume?.class, 'local');
-  t.is(domain.classifyDisks({ sharedPools: ['default'] })[0]?.class, 'network');
+  const [volume, cdrom] = decide(domain);
+  t.is(volume?.class, 'unsupported', 'a volume that could not be looked up is refused');
+  t.is(decide(domain, { sharedPools: ['default'] })[0]?.class, 'network');
   t.is(cdrom?.class, 'skip');
-  t.is(cdrom?.reason, 'empty cdrom drive');
+  t.is(cdrom?.reason, 'empty cdrom drive, stays empty');
 });
 
 test('reads passthrough devices', (t) => {

@@ -1,7 +1,14 @@
 import test from 'ava';
 import { Lab } from '../fake/engine-harness.js';
 import { assertArmed, assertMoved, assertNeverTwoCopies, assertRolledBack } from '../fake/invariants.js';
-import { LOCK_TTL_MS, rebootNow, reconcile, Watcher } from '../fake/src-imports.js';
+import {
+  LOCK_TTL_MS,
+  rebootNow,
+  reconcile,
+  type WatchEvent,
+  Watcher,
+  watchEventFromProgress,
+} from '../fake/src-imports.js';
 
 /** Polls the store (the watcher works in the background) until `done` holds; the test's own timeout bounds it. */
 async function until(done: () => Promise<boolean>): Promise<void> {
@@ -138,4 +145,80 @@ test('a mirror job that vanishes while armed, then a reboot: the cutover rolls b
   const record = await lab.migration();
   t.regex(record.lastError ?? '', /block job of vda is gone/);
   assertRolledBack(t, lab, record);
+});
+
+test('watch events: started, connected, reboot caught, paused, converged, target started, done, in that order', async (t) => {
+  const lab = new Lab(t);
+  await lab.arm();
+  const proc = lab.process('watch');
+  const events: WatchEvent[] = [];
+  const controller = new AbortController();
+  const watcher = new Watcher(
+    proc.rt,
+    (event) => {
+      proc.events.push(event);
+      const derived = watchEventFromProgress(event);
+      if (derived) events.push(derived);
+    },
+    { refreshMs: 5, reconcileMs: 60_000, onEvent: (event) => events.push(event) },
+  );
+  const running = watcher.run(controller.signal);
+  await until(async () => events.some((e) => e.event === 'connected'));
+  t.deepEqual(events.slice(0, 2), [
+    { event: 'started', hosts: ['src'], armed: 1 },
+    { event: 'connected', host: 'src' },
+  ]);
+  t.deepEqual(watcher.telemetry.snapshot().hosts, [{ host: 'src', connected: true }]);
+  await lab.fake.guestReboots('src', 'vm1', { events: 1, spacingMs: 0 });
+  await until(async () => events.some((e) => e.event === 'done'));
+  controller.abort();
+  await running;
+  const names = events.map((e) => e.event);
+  t.deepEqual(
+    names.filter((name) => ['reboot-caught', 'paused', 'converged', 'target-started', 'done'].includes(name)),
+    ['reboot-caught', 'paused', 'converged', 'target-started', 'done'],
+  );
+  const paused = events.find((e) => e.event === 'paused');
+  t.like(paused, { vm: 'vm1', verdict: 'cutover' });
+  const done = events.find((e) => e.event === 'done');
+  t.true(done?.event === 'done' && typeof done.durationMs === 'number' && done.durationMs >= 0);
+  t.false(names.includes('failed'));
+});
+
+test('a mirror job that fails while armed is mirrored again at once, on the block-job event', async (t) => {
+  const lab = new Lab(t);
+  await lab.arm();
+  const watch = await watching(lab);
+  // watch reconciles at its start, then not for a minute: only the block-job event can bring the mirror back.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const jobs = () => lab.fake.host('src').domainByUuid(lab.guest.uuid)?.jobs;
+  lab.fake.failJob('src', 'vm1', 'vda');
+  t.false(jobs()?.has('vda'));
+  const failedAt = Date.now();
+  await until(async () => Boolean(jobs()?.has('vda')) && (await lab.migration()).phase === 'armed');
+  const tookMs = Date.now() - failedAt;
+  await watch.stop();
+  t.true(tookMs < 5_000, `re-mirrored after ${tookMs} ms`);
+  t.true(
+    watch.process.events.some(
+      (e) => e.step === 'mirror' && /block job of vda failed: re-mirroring now/.test(e.message ?? ''),
+    ),
+  );
+  const audit = await lab.store.listAudit({ migrationId: (await lab.migration()).id });
+  t.true(audit.some((entry) => entry.step === 'reconcile' && entry.detail.action === 'remirror'));
+  assertArmed(t, lab, await lab.migration());
+  assertNeverTwoCopies(t, lab);
+});
+
+test('a block job that completes (as when rehome itself ends it) starts no re-mirror', async (t) => {
+  const lab = new Lab(t);
+  await lab.arm();
+  const watch = await watching(lab);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  lab.fake.failJob('src', 'vm1', 'vda', 0);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  await watch.stop();
+  t.false(watch.process.events.some((e) => e.step === 'mirror'));
+  const audit = await lab.store.listAudit({ migrationId: (await lab.migration()).id });
+  t.false(audit.some((entry) => entry.step === 'reconcile' && entry.detail.action === 'remirror'));
 });

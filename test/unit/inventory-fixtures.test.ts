@@ -1,7 +1,18 @@
 /** The domain XMLs captured from the lab (`virsh dumpxml`, running and --inactive): round trip and classification. */
 import { readFileSync } from 'node:fs';
 import test from 'ava';
+import { type DiskPolicyOptions, decideDisks, diskClassOf } from '../../src/disks/policy.js';
+import type { DiskInfo } from '../../src/libvirt/domain-xml.js';
 import { DomainXml } from '../../src/libvirt/domain-xml.js';
+
+/** The disk policy's decisions next to each disk's facts, with the inventory's class (what classifyDisks gave). */
+function decide(domain: DomainXml, options: DiskPolicyOptions = {}) {
+  return decideDisks(domain.name, domain.disks, options).map((decision, index) => ({
+    ...(domain.disks[index] as DiskInfo),
+    class: diskClassOf(decision.action),
+    reason: decision.reason,
+  }));
+}
 
 const fixture = (name: string) =>
   readFileSync(new URL(`../fixtures/domain-xml/${name}`, import.meta.url), 'utf8');
@@ -22,9 +33,11 @@ for (const name of captured) {
 }
 
 const classes = (name: string, options = {}) =>
-  DomainXml.parse(fixture(name))
-    .classifyDisks(options)
-    .map((disk) => [disk.targetDev, disk.class, disk.path ?? disk.source.protocol]);
+  decide(DomainXml.parse(fixture(name)), options).map((disk) => [
+    disk.targetDev,
+    disk.class,
+    disk.path ?? disk.source.protocol,
+  ]);
 
 test('two local file disks, with owner, bridge NIC and CPU model', (t) => {
   const domain = DomainXml.parse(fixture('lab-two-disks-inactive.xml'));
@@ -77,8 +90,8 @@ test('running and inactive XML of one domain give the same facts; runtime bits o
   t.deepEqual(running.vcpus, inactive.vcpus);
   t.deepEqual(running.memoryKiB, inactive.memoryKiB);
   t.deepEqual(
-    running.classifyDisks().map((disk) => [disk.targetDev, disk.class, disk.path]),
-    inactive.classifyDisks().map((disk) => [disk.targetDev, disk.class, disk.path]),
+    decide(running).map((disk) => [disk.targetDev, disk.class, disk.path]),
+    decide(inactive).map((disk) => [disk.targetDev, disk.class, disk.path]),
   );
   t.deepEqual(
     running.nics.map((nic) => nic.mac),

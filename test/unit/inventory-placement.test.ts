@@ -23,6 +23,8 @@ function disk(overrides: Partial<DiskFactsReport>): DiskFactsReport {
     source: '/img/x.qcow2',
     class: 'local',
     reason: '',
+    action: 'copy',
+    code: 'copy-qcow2',
     readonly: false,
     shareable: false,
     virtualSizeBytes: 10 * GiB,
@@ -94,13 +96,27 @@ const inventory: Inventory = {
       domain('odd', {
         disks: [
           disk({ target: 'vda' }),
-          disk({ target: 'vdb', class: 'network', type: 'network', virtualSizeBytes: undefined }),
-          disk({ target: 'vdc', device: 'lun', type: 'block' }),
-          disk({ target: 'vdd', shareable: true }),
+          disk({
+            target: 'vdb',
+            class: 'network',
+            type: 'network',
+            action: 'reattach',
+            code: 'reattach-network',
+            virtualSizeBytes: undefined,
+          }),
+          disk({ target: 'vdc', device: 'lun', type: 'block', action: 'refuse', code: 'refuse-lun' }),
+          disk({ target: 'vdd', shareable: true, action: 'refuse', code: 'refuse-shareable-local' }),
           disk({ target: 'vde', virtualSizeBytes: undefined }),
-          disk({ target: 'vdf', class: 'unsupported', type: 'dir', reason: 'disk type dir cannot be moved' }),
-          disk({ target: 'sda', device: 'cdrom', class: 'skip' }),
-          disk({ target: 'vdg', type: 'volume' }),
+          disk({
+            target: 'vdf',
+            class: 'unsupported',
+            type: 'dir',
+            reason: 'disk type dir cannot be moved',
+            action: 'refuse',
+            code: 'refuse-unsupported-type',
+          }),
+          disk({ target: 'sda', device: 'cdrom', class: 'skip', action: 'leave-out', code: 'empty-drive' }),
+          disk({ target: 'vdg', type: 'volume', action: 'refuse', code: 'refuse-volume-unresolved' }),
         ],
         hostdevs: ['pci 0000:3b:00.1'],
       }),
@@ -169,6 +185,7 @@ test('disks placement cannot move safely are unsupported, with a note', (t) => {
   t.is(odd?.disks[0]?.allocatedBytes, 2 * GiB);
   t.regex(odd?.disks[4]?.note ?? '', /size .* unknown/);
   t.regex(odd?.disks[5]?.note ?? '', /dir cannot be moved/);
+  t.is(odd?.disks[3]?.code, 'refuse-shareable-local');
 });
 
 test('the human tables show hosts, domains and the failed host with its reason', (t) => {

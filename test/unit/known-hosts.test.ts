@@ -116,6 +116,20 @@ test('a key on another port does not count for port 22', async (t) => {
   });
 });
 
+test('the unknown-key hint gives ssh command lines that work on a non-default port', async (t) => {
+  const key = newKey();
+  const error = await t.throwsAsync(verifyHostKey(setup('', { port: 2222 }), key.blob), {
+    instanceOf: HostKeyUnknownError,
+  });
+  t.true(error?.message.includes('[lab-a]:2222'));
+  t.regex(
+    error?.hints[0] ?? '',
+    /ssh-keyscan -p 2222 lab-a >> ~\/\.ssh\/known_hosts, or connect once with ssh -p 2222 lab-a$/,
+  );
+  const port22 = await t.throwsAsync(verifyHostKey(setup(''), key.blob), { instanceOf: HostKeyUnknownError });
+  t.regex(port22?.hints[0] ?? '', /ssh-keyscan lab-a >> .*ssh lab-a$/);
+});
+
 test('a revoked key is refused even when also listed', async (t) => {
   const key = newKey();
   await t.throwsAsync(verifyHostKey(setup(`@revoked * ${key.line}\nlab-a ${key.line}\n`), key.blob), {

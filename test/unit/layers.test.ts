@@ -12,6 +12,8 @@ const DOMAIN_FOLDERS = [
   'libvirt',
   'host',
   'config',
+  'disks',
+  'doctor',
 ];
 
 test('no domain folder imports the CLI or the application layer', (t) => {

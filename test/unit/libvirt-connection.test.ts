@@ -2,7 +2,12 @@ import { readFileSync } from 'node:fs';
 import { Duplex } from 'node:stream';
 import test from 'ava';
 import { LibvirtClient } from '../../src/libvirt/client.js';
-import { ConnectionClosedError, KeepaliveTimeoutError, LibvirtError } from '../../src/libvirt/errors.js';
+import {
+  ConnectionClosedError,
+  KeepaliveTimeoutError,
+  LibvirtError,
+  ProtocolError,
+} from '../../src/libvirt/errors.js';
 import {
   encodePacket,
   MessageStatus,
@@ -234,4 +239,91 @@ test('a keepalive timer that fires late (a busy event loop) pings before it give
   await new Promise((resolve) => setTimeout(resolve, 30));
   t.false(connection.closed);
   connection.close();
+});
+
+/** A reboot event whose body stops inside the domain name: what a confused or hostile libvirtd could send. */
+function truncatedRebootEvent(): Buffer {
+  const body = new XdrWriter().int(0).int(64).toBuffer(); // callback id, then a name length with no name after it
+  return encodePacket(
+    {
+      program: REMOTE_PROGRAM,
+      version: 1,
+      procedure: RemoteProcedure.domainEventCallbackReboot,
+      type: MessageType.message,
+      serial: 0,
+      status: MessageStatus.ok,
+    },
+    body,
+  );
+}
+
+test('a truncated event closes that connection with a ProtocolError; it does not throw out of the stream', async (t) => {
+  const stream = new FakeLibvirtStream();
+  const client = new LibvirtClient(new RpcConnection(stream));
+  const closed = new Promise<Error | null>((resolve) => client.onClose(resolve));
+  const call = client.connection.call(REMOTE_PROGRAM, RemoteProcedure.connectGetHostname);
+  const events: unknown[] = [];
+  client.onEvent((event) => events.push(event));
+  // The stream's data handler runs synchronously in push(): before the guard, the XdrError surfaced right here.
+  t.notThrows(() => stream.serverSends(truncatedRebootEvent()));
+  const error = await closed;
+  t.true(error instanceof ProtocolError);
+  t.regex(error?.message ?? '', /protocol error: .*truncated/);
+  await t.throwsAsync(call, { instanceOf: ProtocolError });
+  t.deepEqual(events, []);
+  t.true(stream.destroyed);
+});
+
+test('an event listener that throws closes the connection with a ProtocolError, and later bytes are ignored', async (t) => {
+  const stream = new FakeLibvirtStream();
+  const client = new LibvirtClient(new RpcConnection(stream));
+  const closed = new Promise<Error | null>((resolve) => client.onClose(resolve));
+  client.onEvent(() => {
+    throw new TypeError('listener bug');
+  });
+  t.notThrows(() => stream.serverSends(fixture('event-lifecycle-undefined.bin')));
+  const error = await closed;
+  t.true(error instanceof ProtocolError);
+  t.regex(error?.message ?? '', /listener bug/);
+  t.true(client.connection.closed);
+});
+
+test('a close listener that throws does not keep the others from hearing of the close', async (t) => {
+  const stream = new FakeLibvirtStream();
+  const connection = new RpcConnection(stream);
+  connection.onClose(() => {
+    throw new Error('close listener bug');
+  });
+  const heard = new Promise<Error | null>((resolve) => connection.onClose(resolve));
+  t.notThrows(() => stream.serverEnds());
+  t.true((await heard) instanceof ConnectionClosedError);
+});
+
+test('packets split into 1-byte and uneven chunks, and several packets in one chunk, all come out whole', (t) => {
+  const packets = [1, 2, 3].map((serial) =>
+    encodePacket(
+      { program: REMOTE_PROGRAM, version: 1, procedure: 1, type: 1, serial, status: 0 },
+      Buffer.alloc(serial * 5, serial),
+    ),
+  );
+  const wire = Buffer.concat(packets);
+  for (const sizes of [[1], [3], [2, 7, 50], [wire.length]]) {
+    const decoder = new PacketDecoder();
+    const out: Packet[] = [];
+    let at = 0;
+    for (let i = 0; at < wire.length; i++) {
+      const size = sizes[i % sizes.length] as number;
+      out.push(...decoder.push(wire.subarray(at, at + size)));
+      at += size;
+    }
+    t.deepEqual(
+      out.map((p) => [p.header.serial, p.body.length]),
+      [
+        [1, 5],
+        [2, 10],
+        [3, 15],
+      ],
+      `chunk sizes ${sizes.join(',')}`,
+    );
+  }
 });

@@ -24,8 +24,19 @@ test('--bandwidth: a bare number is MiB/s; K, M, G are KiB, MiB, GiB per second'
   t.is(parseBandwidth('0.5'), 512 * KiB);
 });
 
+test('--bandwidth: a lowercase b is bits (decimal, as links are sold), never bytes', (t) => {
+  t.is(parseBandwidth('100Mb'), 12_500_000);
+  t.is(parseBandwidth('100mb'), 12_500_000);
+  t.is(parseBandwidth('100Mbit'), 12_500_000);
+  t.is(parseBandwidth('100Mbit/s'), 12_500_000);
+  t.is(parseBandwidth('100Mbps'), 12_500_000);
+  t.is(parseBandwidth('1Gbit'), 125_000_000);
+  t.is(parseBandwidth('800kb'), 100_000);
+  t.true(parseBandwidth('100Mb') * 8 < parseBandwidth('100MB'), 'megabits are an eighth of the MiB');
+});
+
 test('--bandwidth: nonsense, zero and unknown units are usage errors', (t) => {
-  for (const bad of ['', 'fast', '0', '0M', '-5', '5T', '5 M', 'M', '1e3']) {
+  for (const bad of ['', 'fast', '0', '0M', '-5', '5T', '5 M', 'M', '1e3', '100b', '100Mib', '5bit']) {
     const error = t.throws(() => parseBandwidth(bad), { instanceOf: RehomeError }, bad);
     t.is(error?.kind, 'invalid-input');
   }

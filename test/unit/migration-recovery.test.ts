@@ -79,3 +79,19 @@ test('a source shut off without a converged mirror is never finished on the targ
     }
   }
 });
+
+test('a reason says what was observed: a finished but unjournaled converge is not called a broken mirror', (t) => {
+  // kill -9 during converge: the job ended (complete), the crash came before `converged` was written.
+  const unjournaled = decideRecovery({ ...base, jobs: false, exportsAlive: true, converged: false });
+  t.is(unjournaled.action, 'rollback');
+  t.notRegex(unjournaled.reason, /mirror is broken/);
+  t.regex(unjournaled.reason, /block job has ended and the journal does not record that it converged/);
+  t.regex(
+    unjournaled.reason,
+    /observed: source paused, target missing, block jobs gone, exports alive, journal: not converged/,
+  );
+  const exportGone = decideRecovery({ ...base, jobs: true, exportsAlive: false });
+  t.regex(exportGone.reason, /export is gone.*observed: .*block jobs present, exports gone/);
+  // Nothing to do needs no inventory.
+  t.is(decideRecovery({ ...base, phase: 'armed', source: 'running' }).reason, 'armed, mirror intact');
+});

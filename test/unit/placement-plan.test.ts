@@ -152,7 +152,7 @@ test('explain lists every candidate with every verdict and marks the choice', (t
       ['src', false, false],
     ],
   );
-  for (const candidate of explain) t.is(candidate.verdicts.length, 9);
+  for (const candidate of explain) t.is(candidate.verdicts.length, 11);
   t.deepEqual(explain[0]?.score, decision.score);
   t.is(explain[1]?.score, undefined);
   const network = explain[1]?.verdicts.find((v) => v.filter === 'networks');

@@ -1,6 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
 import test from 'ava';
+import type { RehomeError } from '../../src/errors.js';
 import { parseSshG, resolveSshHost } from '../../src/host/ssh-config.js';
 import { parseSingleJump } from '../../src/host/ssh-connection.js';
 
@@ -67,4 +69,22 @@ test('-l and -p overrides reach ssh -G', async (t) => {
   const host = await resolveSshHost('somewhere', { configFile: '/dev/null' }, { user: 'ops', port: 2200 });
   t.is(host.user, 'ops');
   t.is(host.port, 2200);
+});
+
+test('a host with ProxyCommand is refused with a clear error, not reached directly', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'rehome-ssh-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const configFile = join(dir, 'config');
+  writeFileSync(
+    configFile,
+    'Host behind\n  HostName 10.9.9.9\n  ProxyCommand nc -X connect -x proxy:3128 %h %p\n',
+  );
+  const error = await t.throwsAsync(resolveSshHost('behind', { configFile }));
+  t.is((error as RehomeError).kind, 'config');
+  t.like((error as RehomeError).subject, { code: 'proxy-command', host: 'behind' });
+  t.regex(error?.message ?? '', /ProxyCommand "nc -X connect -x proxy:3128 %h %p"/);
+  t.regex((error as RehomeError).hints.join(' '), /ProxyJump/);
+  // ProxyCommand none (the way to switch an inherited one off) is no proxy.
+  writeFileSync(configFile, 'Host direct\n  HostName 10.9.9.9\n  ProxyCommand none\n');
+  t.is((await resolveSshHost('direct', { configFile })).hostname, '10.9.9.9');
 });

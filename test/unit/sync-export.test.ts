@@ -1,7 +1,18 @@
 import test from 'ava';
+import type { RehomeError } from '../../src/errors.js';
 import { interfaceWithLink, tapsLeft } from '../../src/migration/steps/nic-xml.js';
 import { nbdDestinationXml } from '../../src/sync/block-copy.js';
-import { isOurQemuNbd, parseListeningPorts, pickFreePort, qemuNbdArgv } from '../../src/sync/nbd-export.js';
+import {
+  closeExport,
+  createExport,
+  isOurQemuNbd,
+  parseListeningPorts,
+  pickFreePort,
+  qemuNbdArgv,
+  removeUnfinishedExport,
+} from '../../src/sync/nbd-export.js';
+import type { RemoteShell } from '../../src/sync/remote.js';
+import type { CreateExportSpec } from '../../src/sync/types.js';
 
 test('listening ports from ss -Htln, and the first free one in the range', (t) => {
   const ss = [
@@ -15,24 +26,83 @@ test('listening ports from ss -Htln, and the first free one in the range', (t) =
   t.is(pickFreePort(used, [10810]), 10811);
 });
 
+const exportSpec: CreateExportSpec = {
+  host: 'b',
+  disk: 'vda',
+  bindAddress: '10.0.0.2',
+  imagePath: '/img/x.qcow2',
+  virtualSizeBytes: 1,
+  exportName: 'e',
+  certDir: '/pki',
+  allowedClientDn: 'O=rehome,CN=a',
+  runDir: '/run/rehome',
+};
+
 test('qemu-nbd argv: TLS with client certificates, bound to the address, one argv element each', (t) => {
-  const argv = qemuNbdArgv(
-    {
-      host: 'b',
-      disk: 'vda',
-      bindAddress: '10.0.0.2',
-      imagePath: '/img/x.qcow2',
-      virtualSizeBytes: 1,
-      exportName: 'e',
-      certDir: '/pki',
-      runDir: '/run/rehome',
-    },
-    10809,
-    '/run/rehome/e.pid',
-  );
+  const argv = qemuNbdArgv(exportSpec, 10809, '/run/rehome/e.pid');
   t.true(argv.includes('tls-creds-x509,id=tls0,endpoint=server,dir=/pki,verify-peer=on'));
   t.deepEqual(argv.slice(argv.indexOf('-b'), argv.indexOf('-b') + 4), ['-b', '10.0.0.2', '-p', '10809']);
   t.is(argv.at(-1), '/img/x.qcow2');
+});
+
+test("qemu-nbd argv: only the source's certificate, one client at a time", (t) => {
+  const argv = qemuNbdArgv(exportSpec, 10809, '/run/rehome/e.pid');
+  t.true(argv.includes('--shared=1'));
+  t.false(argv.some((arg) => /^--shared=(?!1$)/.test(arg)));
+  const authz = argv.find((arg) => arg.startsWith('{'));
+  t.deepEqual(JSON.parse(authz ?? '{}'), {
+    'qom-type': 'authz-simple',
+    id: 'auth0',
+    identity: 'O=rehome,CN=a',
+  });
+  t.deepEqual(argv.slice(argv.indexOf('--tls-authz'), argv.indexOf('--tls-authz') + 2), [
+    '--tls-authz',
+    'auth0',
+  ]);
+});
+
+test('a tls.certDir with a comma is refused: it would break the option string', (t) => {
+  const error = t.throws(() => qemuNbdArgv({ ...exportSpec, certDir: '/pki,verify-peer=off' }, 10809, '/p'));
+  t.is((error as RehomeError).kind, 'config');
+  t.regex(error?.message ?? '', /comma/);
+});
+
+/** A shell that records the options of every command and answers like a host where the export is alive. */
+function recordingShell(): { shell: RemoteShell; calls: { argv: readonly string[]; timeoutMs?: number }[] } {
+  const calls: { argv: readonly string[]; timeoutMs?: number }[] = [];
+  let killed = false;
+  const shell: RemoteShell = {
+    name: 'b',
+    async exec(argv, options = {}) {
+      calls.push({ argv, timeoutMs: options.timeoutMs });
+      if (argv[0] === 'kill') killed = true;
+      if (argv[0] === 'cat' && argv[1]?.startsWith('/proc/') && !killed)
+        return { stdout: '42 (qemu-nbd) S 1\n/usr/bin/qemu-nbd\0-x\0e\0', stderr: '', code: 0 };
+      if (argv[0] === 'cat' && argv[1]?.endsWith('.pid')) return { stdout: '42\n', stderr: '', code: 0 };
+      if (argv[0] === 'test') return { stdout: '', stderr: '', code: 1 };
+      if (argv[0] === 'ss') return { stdout: '', stderr: '', code: 0 };
+      return { stdout: '', stderr: '', code: argv[0] === 'cat' ? 1 : 0 };
+    },
+  };
+  return { shell, calls };
+}
+
+test('every remote command of the export code runs with a timeout', async (t) => {
+  const { shell, calls } = recordingShell();
+  await createExport(shell, exportSpec);
+  await closeExport(shell, { host: 'b', pid: 42, exportName: 'e', pidFile: '/run/rehome/e.pid' });
+  await removeUnfinishedExport(shell, {
+    disk: 'vda',
+    host: 'b',
+    imagePath: '/img/x.qcow2',
+    exportName: 'e',
+    pidFile: '/run/rehome/e.pid',
+  });
+  const commands = new Set(calls.map((c) => c.argv[0]));
+  for (const command of ['test', 'mkdir', 'qemu-img', 'ss', 'qemu-nbd', 'cat', 'kill', 'tail', 'rm'])
+    t.true(commands.has(command), `${command} was run`);
+  const unbounded = calls.filter((c) => !(typeof c.timeoutMs === 'number' && c.timeoutMs > 0));
+  t.deepEqual(unbounded, []);
 });
 
 test('a reused pid is not taken for our export', (t) => {

@@ -47,6 +47,10 @@ function whyLines(d: DrainPlanEntry, explain: boolean): string {
     d.status === 'placed'
       ? [`${d.vm} → ${d.reason}`, ...d.warnings.map((w) => `  warning: ${w}`)]
       : [`${d.vm} is blocked:`, ...d.blockers.map((b) => `  ${b.kind}: ${b.reason}`)];
+  if (explain && d.disks) {
+    for (const disk of d.disks)
+      lines.push(`  disk ${disk.target}: ${disk.action}: ${disk.reason} [${disk.code}]`);
+  }
   if (explain && d.explain) {
     for (const candidate of d.explain) {
       const mark = candidate.chosen ? 'taken' : candidate.eligible ? 'eligible, not best' : 'skipped';

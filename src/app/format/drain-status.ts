@@ -6,7 +6,7 @@ export function formatDrainStatus(status: DrainStatus): string {
   if (!status.drain) return `${status.host} is ${status.hostState} and has never been drained.`;
   const rows = [['VM', 'TARGET', 'DRAIN', 'PHASE', 'DETAIL']];
   for (const vm of status.vms)
-    rows.push([vm.vm, vm.target ?? '-', vm.outcome, vm.phase ?? '-', vm.detail ?? '']);
+    rows.push([vm.vm, vm.target ?? '-', vm.outcome, vm.phase ?? '-', vm.waiting ?? vm.detail ?? '']);
   const { drain } = status;
   return [
     `${status.host} is ${status.hostState}; drain started ${drain.startedAt}, ${drain.status}${drain.deadline ? `, deadline ${drain.deadline}` : ''}.`,

@@ -1,16 +1,20 @@
-import type { HostConfig } from '../../config/schema.js';
+import type { HostOverview } from '../../drain/host-overview.js';
 import type { HostsAddResult, HostsRemoveResult } from '../hosts.js';
 import { table } from './table.js';
 
 /** Plain aligned columns for `rehome hosts list` (no colour, so it pipes and diffs well). */
-export function formatHostsTable(hosts: readonly HostConfig[]): string {
+export function formatHostsTable(hosts: readonly HostOverview[]): string {
   if (hosts.length === 0)
     return 'No hosts configured. Add one with: rehome hosts add NAME --address DESTINATION';
   const rows = [
-    ['NAME', 'ADDRESS', 'IMAGE DIR', 'LABELS'],
+    ['NAME', 'ADDRESS', 'STATE', 'REASON', 'VMS OUT', 'VMS IN', 'IMAGE DIR', 'LABELS'],
     ...hosts.map((host) => [
       host.name,
       host.address,
+      host.state,
+      host.reason ?? '-',
+      String(host.outgoing),
+      String(host.incoming),
       host.imageDir,
       Object.entries(host.labels)
         .map(([key, value]) => `${key}=${value}`)

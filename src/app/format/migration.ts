@@ -1,5 +1,10 @@
-import type { MigrateResult, ProgressEvent, StatusResult } from '../../migration/index.js';
-import { formatBytes } from '../../placement/units.js';
+import { type RetainedSet, retainedOf } from '../../disks/retention.js';
+import {
+  describeCopyProgress,
+  type MigrateResult,
+  type ProgressEvent,
+  type StatusResult,
+} from '../../migration/index.js';
 
 /** One progress line for stderr: ISO time, VM, step, what happened. */
 export function formatProgress(event: ProgressEvent, now = new Date()): string {
@@ -19,7 +24,7 @@ export function formatStatus(result: StatusResult): string {
     lines.push(`${m.vm} (${m.uuid}) ${m.source} → ${m.target}: ${m.phase}`);
     if (m.progress)
       lines.push(
-        `  sync: ${formatBytes(m.progress.cur)} / ${formatBytes(m.progress.end)} (${m.progress.percent}%) at ${m.progress.at}`,
+        `  sync: ${describeCopyProgress(m.progress.cur, m.progress.end, { bytesPerSec: m.progress.bytesPerSec ?? null, etaSeconds: m.progress.etaSeconds ?? null })} at ${m.progress.at}`,
       );
     if (m.deadline) lines.push(`  deadline: ${m.deadline}`);
     if (m.pauseLatenciesMs.length > 0) lines.push(`  pause latencies: ${m.pauseLatenciesMs.join(', ')} ms`);
@@ -30,10 +35,7 @@ export function formatStatus(result: StatusResult): string {
           .join(', ')}`,
       );
     }
-    if (m.retained)
-      lines.push(
-        `  source disks kept on ${m.retained.host} until ${m.retained.until}${m.retained.removedAt ? ` (removed ${m.retained.removedAt})` : ''}`,
-      );
+    if (m.retained) lines.push(...retainedLines(m.retained));
     if (m.lock) lines.push(`  locked by pid ${m.lock.pid} on ${m.lock.host} (${m.lock.purpose})`);
     if (m.lastError) lines.push(`  last error: ${m.lastError}`);
     for (const entry of m.history ?? []) {
@@ -54,4 +56,21 @@ export function formatMigrateResult(result: MigrateResult): string {
   if (result.deadlineSource === 'operator-limit')
     lines.push('No --deadline was given: the deadline is the operator’s limit (notify.maxDeadlineDays).');
   return lines.join('\n');
+}
+
+/** What retention keeps on the source and until when; after its pass, what it removed and what it kept, and why. */
+function retainedLines(retained: RetainedSet): string[] {
+  const lines = [
+    `  source disks kept on ${retained.host} until ${retained.until}${retained.removedAt ? ` (retention ran ${retained.removedAt})` : ''}`,
+  ];
+  if (retained.outcome) {
+    for (const o of retained.outcome) lines.push(`    ${o.path}: ${o.action}, ${o.reason}`);
+  } else {
+    for (const disk of retainedOf(retained)) {
+      lines.push(
+        `    ${disk.path}${disk.keep ? `: never removed (${disk.keep})` : `: removed after ${retained.until} if unused`}`,
+      );
+    }
+  }
+  return lines;
 }

@@ -5,12 +5,7 @@
  */
 import { Listr, ListrLogger, PRESET_TIMESTAMP, ProcessOutput } from 'listr2';
 
-export type ProgressMode = 'tty' | 'lines' | 'silent';
-
-export function progressMode(options: { json: boolean; isTty: boolean }): ProgressMode {
-  if (options.json) return 'silent';
-  return options.isTty ? 'tty' : 'lines';
-}
+export { type ProgressMode, progressMode } from './mode.js';
 
 interface Line {
   task?: { title: string };

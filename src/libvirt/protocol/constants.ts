@@ -53,6 +53,9 @@ export const UndefineFlags = {
   nvram: 4,
   keepNvram: 8,
   checkpointsMetadata: 16,
+  /** Since libvirt 8.9: without keepTpm, undefine deletes the domain's swtpm state directory. */
+  tpm: 32,
+  keepTpm: 64,
 } as const;
 
 export const DestroyFlags = { default: 0, graceful: 1 } as const;
@@ -117,6 +120,7 @@ export const QemuMonitorCommandFlags = { default: 0, hmp: 1 } as const;
 
 /** VIR_CONNECT_LIST_NETWORKS_* */
 export const ListAllNetworksFlags = { inactive: 1, active: 2, persistent: 4, transient: 8 } as const;
+export const ListAllStoragePoolsFlags = { inactive: 1, active: 2 } as const;
 
 /** VIR_DOMAIN_STATS_* groups for connect-get-all-domain-stats. */
 export const DomainStatsTypes = {

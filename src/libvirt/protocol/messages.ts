@@ -15,10 +15,13 @@ import {
   type NetworkRef,
   readDomain,
   readNamedObject,
+  readStorageVol,
   type StoragePoolRef,
+  type StorageVolRef,
   writeDomain,
   writeNamedObject,
   writeOptionalString,
+  writeStorageVol,
   writeUuid,
 } from './types.js';
 
@@ -294,3 +297,42 @@ export const encodeNetworkUpdate = (
   });
 
 export const decodeTypedParams = (reply: Buffer) => parse(reply, (r) => r.array(readTypedParam));
+
+// ---- storage volumes ----------------------------------------------------------------------------------------------
+
+export const encodeStorageVolLookup = (pool: StoragePoolRef, name: string) =>
+  body((w) => {
+    writeNamedObject(w, pool);
+    w.string(name);
+  });
+
+export const encodeStorageVolCreate = (pool: StoragePoolRef, xml: string, flags: number) =>
+  body((w) => {
+    writeNamedObject(w, pool);
+    w.string(xml);
+    w.uint(flags);
+  });
+
+export const encodeStorageVol = (vol: StorageVolRef) => body((w) => writeStorageVol(w, vol));
+
+export const encodeStorageVolFlags = (vol: StorageVolRef, flags: number) =>
+  body((w) => {
+    writeStorageVol(w, vol);
+    w.uint(flags);
+  });
+
+export const decodeStorageVol = (reply: Buffer) => parse(reply, readStorageVol);
+
+export const encodePoolListAllVolumes = (pool: StoragePoolRef, flags: number) =>
+  body((w) => {
+    writeNamedObject(w, pool);
+    w.int(1); // need_results
+    w.uint(flags);
+  });
+
+export const decodeListAllVolumes = (reply: Buffer) =>
+  parse(reply, (r) => {
+    const volumes = r.array(readStorageVol);
+    r.uint();
+    return volumes;
+  });

@@ -21,6 +21,23 @@ export interface StoragePoolRef {
   uuid: string;
 }
 
+/** remote_nonnull_storage_vol */
+export interface StorageVolRef {
+  pool: string;
+  name: string;
+  key: string;
+}
+
+export function writeStorageVol(writer: XdrWriter, vol: StorageVolRef): void {
+  writer.string(vol.pool);
+  writer.string(vol.name);
+  writer.string(vol.key);
+}
+
+export function readStorageVol(reader: XdrReader): StorageVolRef {
+  return { pool: reader.string(), name: reader.string(), key: reader.string() };
+}
+
 const UUID_BYTES = 16;
 
 export function writeUuid(writer: XdrWriter, uuid: string): void {

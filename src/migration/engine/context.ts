@@ -1,13 +1,23 @@
 import type { LibvirtClient } from '../../libvirt/client.js';
 import type { DomainRef } from '../../libvirt/protocol/types.js';
 import type { Phase } from '../../store/phases.js';
-import type { AuditOutcome, MigrationPatch, MigrationRecord, Store } from '../../store/types.js';
+import type { AuditOutcome, LockFence, MigrationPatch, MigrationRecord, Store } from '../../store/types.js';
 import type { MigrationSettings } from '../settings.js';
 import type { HostsPort, MigrationJob, NoticesPort, ProgressSink } from '../types.js';
 
 export interface TargetHostInfo {
   name: string;
   imageDir: string;
+}
+
+/**
+ * The VM's lock as the engine sees it: the fence every phase write carries, a signal that aborts when the lock is
+ * lost, and confirm(), which extends the lease now and throws the LockLostError if it is gone.
+ */
+export interface LockGuard {
+  readonly fence: LockFence;
+  readonly signal: AbortSignal;
+  confirm(): Promise<void>;
 }
 
 /** One migration being worked on: its record (kept current), the hosts, and where progress goes. */
@@ -21,6 +31,8 @@ export class MigrationContext {
     readonly progress: ProgressSink = () => {},
     /** The owners' notices; absent when none are configured. */
     readonly notices?: NoticesPort,
+    /** The VM's lock, when held: phase writes are fenced by it and steps stop once it is lost. */
+    readonly guard?: LockGuard,
   ) {}
 
   get job(): MigrationJob {
@@ -42,15 +54,28 @@ export class MigrationContext {
   }
 
   async patchJob(update: Partial<MigrationJob>, patch: MigrationPatch = {}): Promise<void> {
-    this.record = await this.store.updateDetails(this.record.id, this.record.phase, {
-      ...patch,
-      job: { ...this.job, ...update },
-    });
+    this.record = await this.store.updateDetails(
+      this.record.id,
+      this.record.phase,
+      { ...patch, job: { ...this.job, ...update } },
+      this.guard?.fence,
+    );
   }
 
   async moveTo(phase: Phase, patch: MigrationPatch = {}): Promise<void> {
     if (this.record.phase === phase) return;
-    this.record = await this.store.updatePhase(this.record.id, this.record.phase, phase, patch);
+    this.record = await this.store.updatePhase(
+      this.record.id,
+      this.record.phase,
+      phase,
+      patch,
+      this.guard?.fence,
+    );
+  }
+
+  /** Between steps: goes on only while the lock is held (extends the lease); throws LockLostError otherwise. */
+  async confirmLock(): Promise<void> {
+    await this.guard?.confirm();
   }
 
   async audit(step: string, outcome: AuditOutcome, detail: Record<string, unknown> = {}): Promise<void> {

@@ -1,7 +1,8 @@
 import { RehomeError } from '../../errors.js';
+import { LockLostError } from '../../store/errors.js';
 import { canTransition, PHASES, type Phase } from '../../store/phases.js';
 import type { MigrationContext } from './context.js';
-import { holdBeforeStep, holdForever } from './faults.js';
+import { holdBeforeStep, holdForever, holdMs } from './faults.js';
 import type { CheckResult, Step } from './step.js';
 
 /** A step's precondition refused: nothing was done by it. */
@@ -44,16 +45,24 @@ async function enterPhase(ctx: MigrationContext, phase: Phase): Promise<void> {
 }
 
 /**
- * Runs steps in order: move to the step's phase, check, run; each outcome journaled in the audit log. Throws
- * StepBlockedError or StepFailedError at the first step that cannot go on; the caller decides on rollback.
+ * Runs steps in order: confirm the VM's lock, move to the step's phase, check, run; each outcome journaled in the
+ * audit log. Throws StepBlockedError or StepFailedError at the first step that cannot go on; the caller decides on
+ * rollback. A lost lock (seen before a step, by a fenced write, or by the lease refresher) throws LockLostError as is:
+ * another process owns the VM now, so this one must neither go on nor undo anything.
  */
 export async function runSteps(ctx: MigrationContext, steps: readonly Step[]): Promise<void> {
   const hold = holdBeforeStep();
   for (const step of steps) {
+    await ctx.confirmLock();
     if (step.enter) await enterPhase(ctx, step.enter);
     if (hold === step.name) {
       await ctx.audit(step.name, 'info', { fault: 'REHOME_FAULT_HOLD_BEFORE', pid: process.pid });
-      await holdForever(() => ctx.note(step.name, `holding before ${step.name} (REHOME_FAULT_HOLD_BEFORE)`));
+      const note = () => ctx.note(step.name, `holding before ${step.name} (REHOME_FAULT_HOLD_BEFORE)`);
+      const ms = holdMs();
+      if (ms === undefined) await holdForever(note);
+      note();
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      await ctx.confirmLock();
     }
     const vm = ctx.record.vmName;
     let verdict: CheckResult;
@@ -85,13 +94,18 @@ export async function runSteps(ctx: MigrationContext, steps: readonly Step[]): P
   }
 }
 
-/** Journals a step's check or run that threw, and names the step, so that the caller knows where it stopped. */
+/**
+ * Journals a step's check or run that threw, and names the step, so that the caller knows where it stopped. A lost
+ * lock is rethrown as is, unjournaled as a step failure.
+ */
 async function stepFailed(
   ctx: MigrationContext,
   step: Step,
   err: unknown,
   detail: Record<string, unknown>,
 ): Promise<StepFailedError> {
+  if (err instanceof LockLostError) throw err;
+  if (ctx.guard?.signal.aborted) throw ctx.guard.signal.reason;
   const message = (err as Error).message ?? String(err);
   await ctx.audit(step.name, 'error', { ...detail, error: message });
   ctx.progress({ vm: ctx.record.vmName, step: step.name, status: 'error', message });
@@ -113,10 +127,12 @@ export async function undoSteps(
   await ctx.moveTo(via, { lastError: via === 'rolling-back' ? reason : null });
   for (const step of [...steps].reverse()) {
     if (!step.undo) continue;
+    await ctx.confirmLock();
     try {
       await step.undo(ctx);
       await ctx.audit(`undo:${step.name}`, 'ok');
     } catch (err) {
+      if (err instanceof LockLostError) throw err;
       const message = `undo of ${step.name} failed: ${(err as Error).message}`;
       await ctx.audit(`undo:${step.name}`, 'error', { error: message });
       await ctx.moveTo('failed', { lastError: message });

@@ -1,5 +1,6 @@
 import { RehomeError } from '../../errors.js';
 import { DomainEventId, ShutdownMode } from '../../libvirt/protocol/constants.js';
+import { LockLostError } from '../../store/errors.js';
 import type { Phase } from '../../store/phases.js';
 import type { MigrationContext } from '../engine/context.js';
 import { runSteps, StepBlockedError, StepFailedError, undoSteps } from '../engine/runner.js';
@@ -35,6 +36,8 @@ export async function runCutover(ctx: MigrationContext, run: CutoverRun = {}): P
     ctx.notices?.send(ctx.record, 'completed');
     return 'done';
   } catch (err) {
+    // Another process took the VM over: it decides what to do now; this one must not touch it again.
+    if (err instanceof LockLostError) throw err;
     const failedAt = err instanceof StepFailedError || err instanceof StepBlockedError ? err.step : undefined;
     const names = steps.map((step) => step.name);
     const pastNoReturn =
@@ -66,8 +69,11 @@ export interface RebootNowOptions {
   /** Pause the guest as it stands if it ignores the graceful reboot. */
   force?: boolean;
   reason?: 'operator' | 'deadline' | 'owner';
-  /** Called once the VM's lock is held, before the reboot is asked (the link server answers then). */
-  onLocked?: () => void;
+  /**
+   * Called once the VM's lock is held, before the reboot is asked (the link server claims its token and answers
+   * then). If it throws, nothing is done and rebootNow rejects with its error.
+   */
+  onLocked?: () => void | Promise<void>;
 }
 
 export interface RebootNowResult {
@@ -96,9 +102,9 @@ export async function rebootNow(
       subject: { code: 'wrong-phase', vm: options.vm },
     });
   }
-  return withLock(rt, record.vmUuid, `reboot ${options.vm}`, async () => {
-    options.onLocked?.();
-    const ctx = contextFor(rt, record, progress);
+  return withLock(rt, record.vmUuid, `reboot ${options.vm}`, async (held) => {
+    await options.onLocked?.();
+    const ctx = contextFor(rt, record, progress, held);
     const client = await ctx.source();
     const domain = ctx.domain;
     const bound = rt.settings.pauseBoundMs;
@@ -200,8 +206,8 @@ export async function cancel(rt: Runtime, vm: string, progress: ProgressSink) {
       },
     );
   }
-  return withLock(rt, record.vmUuid, `cancel ${vm}`, async () => {
-    const ctx = contextFor(rt, record, progress);
+  return withLock(rt, record.vmUuid, `cancel ${vm}`, async (held) => {
+    const ctx = contextFor(rt, record, progress, held);
     await undoSteps(ctx, undoSetFor(ctx), 'cancelling', 'cancelled by the operator');
     ctx.notices?.send(ctx.record, 'cancelled');
     await signalGuest(rt, ctx, 'cancelled');

@@ -1,14 +1,17 @@
+import { posix } from 'node:path';
+import { readDiskFacts } from '../../disks/facts.js';
+import { diskPolicyOptions } from '../../disks/options.js';
+import { type DiskDecision, type DiskFactsForPolicy, decideDisks, refusalText } from '../../disks/policy.js';
 import { RehomeError } from '../../errors.js';
+import type { DiskInfo } from '../../libvirt/domain-xml.js';
 import { DomainXml } from '../../libvirt/domain-xml.js';
 import { DomainXmlFlags } from '../../libvirt/protocol/constants.js';
 import type { TargetChoice } from '../../placement/types.js';
-import type { DiskJob } from '../../store/types.js';
 import type { NbdExport } from '../../sync/types.js';
 import { runSteps, StepFailedError, undoSteps } from '../engine/runner.js';
 import type { Runtime } from '../runtime.js';
 import { PREPARE_STEPS } from '../steps/prepare.js';
-import { targetImagePath } from '../steps/prepare-target.js';
-import type { ChooseTarget, MigrationJob, ProgressSink } from '../types.js';
+import type { ChooseTarget, MigrationDisk, MigrationJob, ProgressSink } from '../types.js';
 import { type ResolvedDeadline, resolveDeadline } from './deadline.js';
 import { signalGuest } from './guest-signal.js';
 import { contextFor, locateVm } from './locate.js';
@@ -42,6 +45,8 @@ export interface MigrateResult {
   /** `given` by --deadline, or the `operator-limit` used when none was given. */
   deadlineSource: ResolvedDeadline['source'];
   mode: string;
+  /** The disk policy's decision for every disk (copy, reattach, leave-out), with its code and reason. */
+  diskPolicy: DiskDecision[];
   /** `bytes` is the disk's virtual size (the name `--json` has always used). */
   disks: { disk: string; sourcePath: string; targetPath: string; bytes: number }[];
   exports: Pick<NbdExport, 'disk' | 'address' | 'port' | 'exportName'>[];
@@ -70,31 +75,38 @@ export async function migrate(
     throw new RehomeError(`${options.vm} already runs on ${target.name}`, 'invalid-input');
   const source = await rt.hosts.libvirt(sourceHost);
   const xml = DomainXml.parse(await source.getDomainXml(domain, DomainXmlFlags.none));
-  const classified = xml.classifyDisks({ sharedPrefixes: rt.config.storage?.sharedPrefixes ?? [] });
-  const unsupported = classified.filter((disk) => disk.class === 'unsupported');
-  if (unsupported.length > 0) {
+  // The same policy, options and facts as the inventory behind `plan drain`: the plan and the move agree.
+  const facts = await readDiskFacts(source, xml.disks);
+  const decisions = decideDisks(xml.name, xml.disks, diskPolicyOptions(rt.config), facts);
+  if (decisions.some((d) => d.action === 'refuse')) {
     throw new RehomeError(
-      `${options.vm} cannot be moved: ${unsupported.map((d) => `${d.targetDev}: ${d.reason}`).join('; ')}`,
+      `${options.vm} cannot be moved: ${refusalText(decisions)}`,
       'migration-failed',
+      [
+        'One disk policy decides for planning and moving alike; the storage section of the config sets its options (sharedPrefixes, sharedPools, blockPool, blockDisksInto, removableMedia).',
+      ],
+      {
+        subject: {
+          code: 'disk-refused',
+          vm: options.vm,
+          disks: decisions
+            .filter((d) => d.action === 'refuse')
+            .map((d) => ({ disk: d.target, code: d.code, reason: d.reason })),
+        },
+      },
     );
   }
-  const disks: DiskJob[] = classified
-    .filter((disk) => disk.class === 'local' && disk.path)
-    .map((disk) => ({
-      target: disk.targetDev,
-      sourcePath: disk.path as string,
-      targetPath: targetImagePath(target.imageDir, xml.name, disk.targetDev),
-      format: 'qcow2',
-      virtualSizeBytes: 0,
-    }));
+  const disks = migrationDisks(xml.disks, decisions, facts, target.imageDir);
+  const ejected = decisions.filter((d) => d.code === 'eject-removable-media').map((d) => d.target);
   const job: MigrationJob = {
     disks,
+    ...(ejected.length > 0 ? { ejected } : {}),
     exports: [],
     mode: options.syncWrites ? 'write-blocking' : 'background',
     ...(options.bandwidthBytesPerSec ? { bandwidthBytesPerSec: options.bandwidthBytesPerSec } : {}),
   };
   const started = Date.now();
-  return withLock(rt, domain.uuid, `migrate ${options.vm}`, async () => {
+  return withLock(rt, domain.uuid, `migrate ${options.vm}`, async (held) => {
     const record = await rt.store.createMigration({
       vmName: xml.name,
       vmUuid: domain.uuid,
@@ -104,13 +116,14 @@ export async function migrate(
       owner: xml.owner ?? null,
       job,
     });
-    const ctx = contextFor(rt, record, progress);
+    const ctx = contextFor(rt, record, progress, held);
     try {
       await runSteps(ctx, PREPARE_STEPS);
     } catch (err) {
       const reason = (err as Error).message;
       await undoSteps(ctx, PREPARE_STEPS, 'rolling-back', reason);
       throw new RehomeError(`Migration of ${options.vm} rolled back: ${reason}`, 'migration-failed', [], {
+        cause: err,
         subject: {
           code: 'prepare-rolled-back',
           vm: options.vm,
@@ -132,6 +145,7 @@ export async function migrate(
       deadline,
       deadlineSource,
       mode: final.mode,
+      diskPolicy: decisions,
       disks: final.disks.map((d) => ({
         disk: d.target,
         sourcePath: d.sourcePath,
@@ -165,4 +179,37 @@ async function pickTarget(
   const chosen = await options.chooseTarget(vm);
   progress({ vm: vm.name, step: 'place', status: 'done', message: chosen.reason });
   return { ...chosen, by: 'placement' };
+}
+
+/**
+ * The copies to make, from the policy's decisions. A file lands in the target's image directory under a name made of
+ * validated parts; a volume's path on the target is known once prepare-target has created it.
+ */
+export function migrationDisks(
+  infos: readonly DiskInfo[],
+  decisions: readonly DiskDecision[],
+  facts: ReadonlyMap<string, DiskFactsForPolicy>,
+  imageDir: string,
+): MigrationDisk[] {
+  const disks: MigrationDisk[] = [];
+  for (const [index, decision] of decisions.entries()) {
+    const copy = decision.copy;
+    const info = infos[index];
+    if (decision.action !== 'copy' || !copy || !info) continue;
+    const sourcePath = info.type === 'volume' ? facts.get(info.targetDev)?.volume?.path : info.path;
+    if (!sourcePath) continue;
+    disks.push({
+      target: decision.target,
+      sourcePath,
+      targetPath: copy.into.kind === 'file' ? posix.join(imageDir, copy.into.fileName) : '',
+      format: copy.into.format,
+      virtualSizeBytes: 0,
+      method: copy.method,
+      into: copy.into,
+      sourceFormat: copy.sourceFormat,
+      keepOnSource: copy.keepOnSource,
+      code: decision.code,
+    });
+  }
+  return disks;
 }

@@ -1,6 +1,7 @@
 import { observeExport } from '../../sync/nbd-export.js';
 import type { MigrationContext } from '../engine/context.js';
 import { type DomainPresence, domainPresence } from '../engine/presence.js';
+import { mirroredDisks } from '../types.js';
 
 /** What recovery decides from: the real state of both hosts, not the journal. */
 export interface Observed {
@@ -21,9 +22,10 @@ export async function observe(ctx: MigrationContext): Promise<Observed> {
   const source = await domainPresence(sourceClient, record.vmUuid);
   const target = await domainPresence(targetClient, record.vmUuid);
   let jobs = false;
-  if ((source === 'running' || source === 'paused') && ctx.job.disks.length > 0) {
+  const mirrored = mirroredDisks(ctx.job);
+  if ((source === 'running' || source === 'paused') && mirrored.length > 0) {
     jobs = true;
-    for (const disk of ctx.job.disks) {
+    for (const disk of mirrored) {
       if (!(await sourceClient.getBlockJobInfo(ctx.domain, disk.target))) jobs = false;
     }
   }

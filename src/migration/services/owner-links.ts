@@ -1,4 +1,5 @@
 import { RehomeError } from '../../errors.js';
+import type { ExtraRoutes } from '../../notify/links-server.js';
 import { parseListen, serveLinks } from '../../notify/serve-links.js';
 import type { Runtime } from '../runtime.js';
 import type { ProgressSink } from '../types.js';
@@ -21,6 +22,7 @@ export async function serveOwnerLinks(
   rt: Runtime,
   listen: string,
   progress: ProgressSink,
+  extraRoutes?: ExtraRoutes,
 ): Promise<ServingOwnerLinks> {
   let address: { host: string; port: number };
   try {
@@ -36,6 +38,7 @@ export async function serveOwnerLinks(
     store: rt.store,
     listen: address,
     callbacks: actions,
+    ...(extraRoutes ? { extraRoutes } : {}),
   });
   return {
     origin: serving.origin,

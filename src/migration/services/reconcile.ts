@@ -10,13 +10,14 @@ import { PREPARE_STEPS } from '../steps/prepare.js';
 import { aliveExports } from '../steps/prepare-target.js';
 import { startMirrorStep } from '../steps/start-mirror.js';
 import { waitReady } from '../steps/wait-ready.js';
-import type { ProgressSink } from '../types.js';
+import { mirroredDisks, type ProgressSink } from '../types.js';
 import { rebootNow, runCutover, undoSetFor } from './cutover.js';
 import { contextFor } from './locate.js';
 import { withLock } from './lock.js';
 import { noticesFor } from './notices.js';
 import { observe } from './observe.js';
 import { decideRecovery, type RecoveryAction } from './recovery.js';
+import { removeRetained } from './retention.js';
 
 export interface ReconcileEntry {
   vm: string;
@@ -34,9 +35,15 @@ export interface ReconcileEntry {
 async function remirror(ctx: MigrationContext): Promise<void> {
   const client = await ctx.source();
   const alive = new Set((await aliveExports(ctx)).map((nbd) => nbd.disk));
-  for (const disk of ctx.job.disks) {
+  for (const disk of mirroredDisks(ctx.job)) {
     if (!alive.has(disk.target)) await abandonMirror(client, ctx.domain, disk.target);
   }
+  // A once-copy into a dead export is lost with it: copy again into the new one.
+  await ctx.patchJob({
+    disks: ctx.job.disks.map((d) =>
+      d.method === 'once' && !alive.has(d.target) ? { ...d, copied: false } : d,
+    ),
+  });
   if (ctx.record.phase !== 'mirror-lost') await ctx.moveTo('mirror-lost');
   await ctx.patchJob({ inCutover: false, converged: false });
   await runSteps(ctx, PREPARE_STEPS);
@@ -102,9 +109,9 @@ export async function reconcileOne(
     });
     if (glance.action === 'none')
       return { ...entry, phaseAfter: record.phase, action: 'none', reason: glance.reason };
-    return await withLock(rt, record.vmUuid, 'reconcile', async () => {
+    return await withLock(rt, record.vmUuid, 'reconcile', async (held) => {
       const fresh = (await rt.store.getMigration(record.id)) ?? record;
-      const ctx = contextFor(rt, fresh, progress);
+      const ctx = contextFor(rt, fresh, progress, held);
       const observed = await observe(ctx);
       const decision = decideRecovery({
         ...observed,
@@ -138,45 +145,24 @@ export async function reconcileOne(
   }
 }
 
-/** Removes source disks whose retention time has passed. */
-async function removeRetained(
+/** Source disks whose retention time has passed: removed when retention allows, skipped with the reason otherwise. */
+async function retentionPass(
   rt: Runtime,
   record: MigrationRecord,
   now: Date,
 ): Promise<ReconcileEntry | undefined> {
-  const retained = (
-    record.job as { retained?: { host: string; paths: string[]; until: string; removedAt?: string } }
-  ).retained;
-  if (!retained || retained.removedAt || Date.parse(retained.until) > now.getTime()) return undefined;
-  const shell = await rt.hosts.ssh(retained.host);
-  const result = await shell.exec(['rm', '-f', '--', ...retained.paths]);
-  if (result.code !== 0) {
-    return {
-      vm: record.vmName,
-      id: record.id,
-      phaseBefore: record.phase,
-      phaseAfter: record.phase,
-      action: 'error',
-      reason: result.stderr.trim(),
-    };
-  }
-  await rt.store.updateDetails(record.id, record.phase, {
-    job: { ...record.job, retained: { ...retained, removedAt: now.toISOString() } },
-  });
-  await rt.store.appendAudit({
-    migrationId: record.id,
-    vm: record.vmUuid,
-    step: 'remove-retained',
-    outcome: 'ok',
-    detail: { host: retained.host, paths: retained.paths },
-  });
+  const result = await removeRetained(rt, record, now);
+  if (!result) return undefined;
+  const list = (items: { path: string; reason: string }[]) =>
+    items.map((o) => o.path).join(', ') || 'nothing';
+  const skipped = result.skipped.map((o) => `${o.path} (${o.reason})`).join('; ');
   return {
     vm: record.vmName,
     id: record.id,
     phaseBefore: record.phase,
     phaseAfter: record.phase,
     action: 'retention',
-    reason: `removed ${retained.paths.join(', ')} on ${retained.host}`,
+    reason: `removed ${list(result.removed)}${skipped ? `; kept ${skipped}` : ''}`,
   };
 }
 
@@ -219,7 +205,7 @@ export async function reconcile(
   const notices = await ownerNotices(rt, now, filter);
   if (notices) entries.push(notices);
   for (const record of await rt.store.listMigrations({ ...filter, phase: 'done' })) {
-    const entry = await removeRetained(rt, record, now).catch((err: Error) => ({
+    const entry = await retentionPass(rt, record, now).catch((err: Error) => ({
       vm: record.vmName,
       id: record.id,
       phaseBefore: 'done',

@@ -36,7 +36,28 @@ export interface RecoveryDecision {
   reason: string;
 }
 
+/**
+ * The decision, its reason followed by what was observed: a reason says what rehome saw, so that an operator (and
+ * the owner's notice) can tell a complete copy that was not recorded from a broken one.
+ */
 export function decideRecovery(input: RecoveryInput): RecoveryDecision {
+  const decision = decide(input);
+  if (decision.action === 'none') return decision;
+  return { ...decision, reason: `${decision.reason} (observed: ${describeObserved(input)})` };
+}
+
+/** "source paused, target missing, block jobs gone, exports alive, journal: not converged". */
+export function describeObserved(input: RecoveryInput): string {
+  return [
+    `source ${input.source}`,
+    `target ${input.target}`,
+    `block jobs ${input.jobs ? 'present' : 'gone'}`,
+    `exports ${input.exportsAlive ? 'alive' : 'gone'}`,
+    `journal: ${input.converged ? 'converged' : 'not converged'}`,
+  ].join(', ');
+}
+
+function decide(input: RecoveryInput): RecoveryDecision {
   const { phase, source, target, jobs, exportsAlive, converged } = input;
   if (phase === 'done' || phase === 'rolled-back' || phase === 'cancelled' || phase === 'planned') {
     return { action: 'none', reason: `phase ${phase}` };
@@ -65,9 +86,21 @@ export function decideRecovery(input: RecoveryInput): RecoveryDecision {
   const mirrorIntact = jobs && exportsAlive;
   if (phase === 'cutover' || phase === 'switching' || phase === 'verifying') {
     if (source === 'paused') {
-      if (converged || mirrorIntact)
-        return { action: 'forward', reason: 'paused with a complete or intact mirror' };
-      return { action: 'rollback', reason: 'paused, but the mirror is broken' };
+      if (converged) return { action: 'forward', reason: 'paused after the mirror converged: finish' };
+      if (mirrorIntact) return { action: 'forward', reason: 'paused with its mirror intact: finish' };
+      if (exportsAlive) {
+        // The job ended (a converge that completed but was not journaled looks the same as one that failed): the
+        // target cannot be trusted to equal the source.
+        return {
+          action: 'rollback',
+          reason:
+            'paused; the block job has ended and the journal does not record that it converged, so the copy on the target cannot be trusted: back to the source',
+        };
+      }
+      return {
+        action: 'rollback',
+        reason: "paused; the target's export is gone, so the copy is incomplete: back to the source",
+      };
     }
     if (source === 'running') {
       if (!converged && mirrorIntact && phase === 'cutover') {

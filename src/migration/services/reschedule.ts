@@ -15,6 +15,8 @@ export interface RescheduleOptions {
   vm: string;
   /** As typed (`2026-12-15T22:00Z`, `+36h`), or already an instant (from a self-service link). */
   deadline: string | Date;
+  /** Called with the VM's lock held and the phase checked, before anything changes; if it throws, nothing does. */
+  onLocked?: () => void | Promise<void>;
 }
 
 export interface RescheduleResult {
@@ -42,7 +44,7 @@ export async function reschedule(
   const requested =
     typeof options.deadline === 'string' ? parseDeadline(options.deadline, now) : options.deadline;
   const deadline = checkDeadline(requested, window).toISOString();
-  return withLock(rt, record.vmUuid, `reschedule ${record.vmName}`, async () => {
+  return withLock(rt, record.vmUuid, `reschedule ${record.vmName}`, async (held) => {
     const fresh = (await rt.store.getMigration(record.id)) ?? record;
     if (!RESCHEDULABLE.includes(fresh.phase)) {
       throw new RehomeError(
@@ -52,7 +54,8 @@ export async function reschedule(
         { subject: { code: 'wrong-phase', vm: fresh.vmName } },
       );
     }
-    const ctx = contextFor(rt, fresh, progress);
+    await options.onLocked?.();
+    const ctx = contextFor(rt, fresh, progress, held);
     const previousDeadline = fresh.deadline;
     await ctx.patchJob({ scheduledAt: now.toISOString() }, { deadline });
     await ctx.audit('reschedule', 'ok', { from: previousDeadline, to: deadline });

@@ -1,6 +1,7 @@
 import type { AuditEntry, LockHolder, MigrationRecord } from '../../store/types.js';
 import type { Runtime } from '../runtime.js';
 import type { MigrationJob } from '../types.js';
+import { type HostLeaseStatus, listHostLeases } from './host-leases.js';
 
 export interface MigrationStatus {
   id: string;
@@ -11,7 +12,14 @@ export interface MigrationStatus {
   target: string;
   deadline: string | null;
   mode: string | null;
-  progress: { cur: number; end: number; percent: number; at: string } | null;
+  progress: {
+    cur: number;
+    end: number;
+    percent: number;
+    at: string;
+    bytesPerSec?: number | null;
+    etaSeconds?: number | null;
+  } | null;
   pauseLatenciesMs: number[];
   timeline: Record<string, number>;
   retained: MigrationJob['retained'] | null;
@@ -24,6 +32,8 @@ export interface MigrationStatus {
 
 export interface StatusResult {
   migrations: MigrationStatus[];
+  /** Which watch replica (pid on which machine) holds each host's lease; absent when a VM was asked for. */
+  hostLeases?: HostLeaseStatus[];
 }
 
 function toStatus(record: MigrationRecord, lock: LockHolder | undefined): MigrationStatus {
@@ -54,7 +64,7 @@ function toStatus(record: MigrationRecord, lock: LockHolder | undefined): Migrat
   };
 }
 
-/** With a VM: its migrations (newest last) with their history. Without: every active migration. */
+/** With a VM: its migrations (newest last) with their history. Without: every active migration, and the host leases. */
 export async function status(rt: Pick<Runtime, 'store'>, vm?: string): Promise<StatusResult> {
   const records = vm
     ? await rt.store.listMigrations({ vm })
@@ -65,5 +75,5 @@ export async function status(rt: Pick<Runtime, 'store'>, vm?: string): Promise<S
     if (vm) entry.history = await rt.store.listAudit({ migrationId: record.id });
     migrations.push(entry);
   }
-  return { migrations };
+  return vm ? { migrations } : { migrations, hostLeases: await listHostLeases(rt.store) };
 }

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { endMirrorWithoutPivot, mirrorProgress, sumProgress } from '../../sync/block-copy.js';
 import { sourcePresence } from '../engine/presence.js';
 import { blocked, ok, type Step, skip } from '../engine/step.js';
+import { mirroredDisks } from '../types.js';
 import type { MarkMilestone } from './timeline.js';
 
 /** While paused: wait for no dirty data, then end each job without pivot. */
@@ -19,15 +20,15 @@ export function converge(mark: MarkMilestone): Step {
       const until = Date.now() + ctx.settings.convergeTimeoutMs;
       for (;;) {
         const progress = await Promise.all(
-          ctx.job.disks.map((d) => mirrorProgress(client, ctx.domain, d.target)),
+          mirroredDisks(ctx.job).map((d) => mirrorProgress(client, ctx.domain, d.target)),
         );
         const lost = progress.find((p) => !p.present);
         if (lost) throw new Error(`the block job of ${lost.disk} is gone: the target copy is not complete`);
-        if (sumProgress(progress).converged) break;
+        if (progress.length === 0 || sumProgress(progress).converged) break;
         if (Date.now() > until) throw new Error('the mirror did not converge in time');
         await sleep(20);
       }
-      for (const disk of ctx.job.disks) await endMirrorWithoutPivot(client, ctx.domain, disk.target);
+      for (const disk of mirroredDisks(ctx.job)) await endMirrorWithoutPivot(client, ctx.domain, disk.target);
       if ((await sourcePresence(ctx)) !== 'paused')
         throw new Error('the guest left the paused state while converging');
       await ctx.patchJob({ converged: true });

@@ -1,4 +1,5 @@
 import type { Step } from '../engine/step.js';
+import { carryFirmware } from './carry-firmware.js';
 import { closeExport } from './close-export.js';
 import { converge } from './converge.js';
 import { defineTarget } from './define-target.js';
@@ -21,15 +22,18 @@ import { verify } from './verify.js';
  *   3. links-down      the source's NICs lose their link
  *   4. destroy-source  guard: the source is paused, the mirror ended converged, and no disk has a block job left
  *   5. close-export    qemu-nbd on the target flushes and exits
- *   6. define-target   guard: the target has no domain of this UUID, nor another of this name
- *   7. move-dhcp       the libvirt networks' DHCP host entries follow the guest
- *   8. start-target    guard: the source is shut off or gone, and the mirror ended converged
- *   9. verify          the guest keeps running on the target
- *  10. release-source  the source definition goes; its disks stay for the retention time
+ *   6. carry-firmware  the NVRAM file and vTPM state go to the target, checked (size, sha256)
+ *                      guard: the source QEMU is gone (the files are final), the target does not run the VM
+ *   7. define-target   guard: the target has no domain of this UUID, nor another of this name
+ *   8. move-dhcp       the libvirt networks' DHCP host entries follow the guest
+ *   9. start-target    guard: the source is shut off or gone, and the mirror ended converged
+ *  10. verify          the guest keeps running on the target
+ *  11. release-source  the source definition goes; its disks, NVRAM and vTPM state stay for the retention time
  *
  * A failure up to start-target rolls back: the undos run last first and each observes before it acts. define-target
- * undefines only a target that is not running; destroy-source starts the source again and pause resumes it only
- * while the target is not running; links come up again, DHCP entries move back. After start-target the guest has
+ * undefines only a target that is not running; carry-firmware removes the target's copies only; destroy-source
+ * starts the source again and pause resumes it only while the target is not running; links come up again, DHCP
+ * entries move back. After start-target the guest has
  * run on the target and its disk there is the newest: a failure leaves the migration failed, for an operator.
  */
 
@@ -46,6 +50,7 @@ export function cutoverSteps(run: CutoverRun = {}): Step[] {
     linksDown,
     destroySource(mark),
     closeExport(mark),
+    carryFirmware(mark),
     defineTarget(mark),
     moveDhcp,
     startTarget(mark),

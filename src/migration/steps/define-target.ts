@@ -35,13 +35,23 @@ export function defineTarget(mark: MarkMilestone): Step {
       const presence = await domainPresence(client, ctx.record.vmUuid);
       if (presence === 'missing') return;
       if (isActive(presence)) throw new Error(`the VM is ${presence} on ${ctx.record.targetHost}`);
-      await client.undefineDomain(ctx.domain, UndefineFlags.none);
+      // keepNvram: libvirt refuses a plain undefine of a UEFI guest; carry-firmware's undo removes the copies.
+      await client.undefineDomain(ctx.domain, UndefineFlags.keepNvram);
     },
   };
 }
 
 function targetDefinition(ctx: MigrationContext): DomainXml {
   const xml = DomainXml.parse(ctx.job.inactiveXml as string);
-  for (const nbd of ctx.job.exports) xml.repointDisk(nbd.disk, nbd.imagePath, { format: nbd.format });
+  for (const nbd of ctx.job.exports) {
+    const into = ctx.job.disks.find((disk) => disk.target === nbd.disk)?.into;
+    // A pool volume was created under the same pool and name: the definition keeps naming it.
+    if (into?.kind === 'volume' && into.definition === 'keep') continue;
+    // A volume of a logical pool is a block device; one of a dir pool is a file.
+    const as = into?.kind === 'volume' && nbd.imagePath.startsWith('/dev/') ? 'block' : 'file';
+    xml.repointDisk(nbd.disk, nbd.imagePath, { format: nbd.format, as });
+  }
+  for (const dev of ctx.job.ejected ?? []) xml.ejectMedia(dev);
+  if (ctx.job.firmware?.nvram) xml.setNvram(ctx.job.firmware.nvram);
   return xml;
 }

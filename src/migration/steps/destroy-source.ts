@@ -1,7 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mirrorProgress } from '../../sync/block-copy.js';
+import { run } from '../../sync/remote.js';
 import { refuseWhileActiveOnTarget, sourcePresence } from '../engine/presence.js';
 import { blocked, ok, type Step, skip } from '../engine/step.js';
+import { mirroredDisks } from '../types.js';
 import { guestMacs, tapsLeft } from './nic-xml.js';
 import type { MarkMilestone } from './timeline.js';
 
@@ -17,7 +19,7 @@ export function destroySource(mark: MarkMilestone): Step {
       if (presence !== 'paused') return blocked(`the guest must be paused, it is ${presence}`);
       if (!ctx.job.converged) return blocked('the mirror has not ended converged');
       const client = await ctx.source();
-      for (const disk of ctx.job.disks) {
+      for (const disk of mirroredDisks(ctx.job)) {
         if ((await mirrorProgress(client, ctx.domain, disk.target)).present)
           return blocked(`${disk.target} still has a job`);
       }
@@ -30,7 +32,7 @@ export function destroySource(mark: MarkMilestone): Step {
       const macs = guestMacs(ctx.job.inactiveXml);
       let left: string[] = [];
       for (let attempt = 0; attempt < 50; attempt++) {
-        left = tapsLeft((await shell.exec(['ip', '-o', 'link'])).stdout, macs);
+        left = tapsLeft((await run(shell, ['ip', '-o', 'link'])).stdout, macs);
         if (left.length === 0) break;
         await sleep(50);
       }

@@ -1,36 +1,91 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { timeoutError } from '../../errors.js';
 import { formatBytes } from '../../placement/units.js';
 import { mirrorProgress, sumProgress } from '../../sync/block-copy.js';
-import { blocked, ok, type Step } from '../engine/step.js';
+import { observeExport } from '../../sync/nbd-export.js';
+import { CopyRate, describeCopyProgress } from '../copy-rate.js';
+import type { MigrationContext } from '../engine/context.js';
+import { blocked, ok, type Step, skip } from '../engine/step.js';
+import { mirroredDisks } from '../types.js';
 
-/** Waits until every job has copied everything once (ready); the guest keeps running meanwhile. */
+/** Asks the target whether its exports still live; it must answer within `ms` (settings.targetCheckMs). */
+async function checkTarget(ctx: MigrationContext, ms: number): Promise<void> {
+  const host = ctx.record.targetHost;
+  const shell = await withDeadline(ctx.hosts.ssh(host), ms, () =>
+    timeoutError({ step: 'wait-ready', host, command: 'an SSH connection', timeoutMs: ms }),
+  );
+  for (const nbd of ctx.job.exports) {
+    if ((await observeExport(shell, nbd, ms)) !== 'alive')
+      throw new Error(`the NBD export of ${nbd.disk} on ${host} is gone (qemu-nbd pid ${nbd.pid})`);
+  }
+}
+
+function withDeadline<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(onTimeout()), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Waits until every job has copied everything once (ready); the guest keeps running meanwhile. A copy whose progress
+ * stands still for `mirrorStallTimeoutMs` (its export hung) fails with a timeout naming the step, the source host and
+ * what was waited for; and every `targetCheckMs` the target must show its exports alive, within as long, or the step
+ * fails (the target host gone, its link down). The migration is then rolled back.
+ */
 export const waitReady: Step = {
   name: 'wait-ready',
   async check(ctx) {
     const client = await ctx.source();
-    const progress = await Promise.all(
-      ctx.job.disks.map((d) => mirrorProgress(client, ctx.domain, d.target)),
-    );
+    const disks = mirroredDisks(ctx.job);
+    if (disks.length === 0) return skip('no disk is mirrored (read-only content only)');
+    const progress = await Promise.all(disks.map((d) => mirrorProgress(client, ctx.domain, d.target)));
     if (progress.some((p) => !p.present)) return blocked('a disk has no block job');
     return ok;
   },
   async run(ctx) {
     const client = await ctx.source();
+    const stallMs = ctx.settings.mirrorStallTimeoutMs ?? 300_000;
+    const checkMs = ctx.settings.targetCheckMs ?? 10_000;
     let lastSaved = 0;
     const started = Date.now();
+    let lastCur = -1;
+    let movedAt = Date.now();
+    let targetCheckedAt = Date.now();
+    const rate = new CopyRate();
     for (;;) {
       const progress = await Promise.all(
-        ctx.job.disks.map((d) => mirrorProgress(client, ctx.domain, d.target)),
+        mirroredDisks(ctx.job).map((d) => mirrorProgress(client, ctx.domain, d.target)),
       );
       const lost = progress.find((p) => !p.present);
       if (lost) throw new Error(`the block job of ${lost.disk} ended before it was ready`);
       const sum = sumProgress(progress);
+      const speed = rate.sample(sum.cur, sum.end, Date.now());
       if (Date.now() - lastSaved > 2000 || sum.converged) {
         lastSaved = Date.now();
-        await ctx.patchJob({ progress: { cur: sum.cur, end: sum.end, at: new Date().toISOString() } });
-        ctx.note('wait-ready', `${formatBytes(sum.cur)} / ${formatBytes(sum.end)}`);
+        await ctx.patchJob({
+          progress: { cur: sum.cur, end: sum.end, at: new Date().toISOString(), ...speed },
+        });
+        ctx.note('wait-ready', describeCopyProgress(sum.cur, sum.end, speed));
       }
       if (sum.converged) return { bytes: sum.end, ms: Date.now() - started };
+      if (Date.now() - targetCheckedAt >= checkMs) {
+        // A target that went away (its link, its sshd) may leave the copy hanging rather than failing: ask it.
+        await checkTarget(ctx, checkMs);
+        targetCheckedAt = Date.now();
+      }
+      if (sum.cur !== lastCur) {
+        lastCur = sum.cur;
+        movedAt = Date.now();
+      } else if (Date.now() - movedAt >= stallMs) {
+        throw timeoutError({
+          step: 'wait-ready',
+          host: ctx.record.sourceHost,
+          command: `the block copy of ${ctx.job.disks.map((d) => d.target).join(', ')} (no progress at ${formatBytes(sum.cur)} / ${formatBytes(sum.end)})`,
+          timeoutMs: stallMs,
+        });
+      }
       await sleep(200);
     }
   },

@@ -3,10 +3,12 @@ import type { Filter, HostFacts, LabelRule, VmFacts } from '../types.js';
 import { antiAffinityFilter } from './anti-affinity.js';
 import { cpuFilter } from './cpu.js';
 import { diskFilter } from './disk.js';
+import { firmwareClassKey, firmwareFilter } from './firmware.js';
 import { hostStateFilter, notSourceFilter } from './host-state.js';
 import { labelRequirements, labelsFilter } from './labels.js';
 import { memoryFilter } from './memory.js';
 import { networksFilter } from './networks.js';
+import { storageClassKey, storageFilter } from './storage.js';
 import { vcpusFilter } from './vcpus.js';
 
 /** A filter whose verdict depends only on the host's facts and on what its key captures of the VM and its source. */
@@ -21,6 +23,8 @@ export const STATIC_FILTERS: readonly StaticFilter[] = [
   { filter: cpuFilter, key: cpuClassKey },
   { filter: networksFilter, key: nicsClassKey },
   { filter: labelsFilter, key: labelsClassKey },
+  { filter: firmwareFilter, key: firmwareClassKey },
+  { filter: storageFilter, key: storageClassKey },
 ];
 
 /** In the order an operator reads them in --explain. */
@@ -28,9 +32,11 @@ export const FILTERS: readonly Filter[] = [
   notSourceFilter,
   hostStateFilter,
   cpuFilter,
+  firmwareFilter,
   memoryFilter,
   vcpusFilter,
   diskFilter,
+  storageFilter,
   networksFilter,
   labelsFilter,
   antiAffinityFilter,

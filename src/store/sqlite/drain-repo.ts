@@ -11,7 +11,7 @@ import type {
 } from '../types.js';
 import { type SqliteContext, writeTransaction } from './context.js';
 
-interface DrainRow {
+export interface DrainRow {
   id: string;
   host: string;
   deadline: string | null;
@@ -23,7 +23,7 @@ interface DrainRow {
   last_error: string | null;
 }
 
-interface DrainVmRow {
+export interface DrainVmRow {
   drain_id: string;
   vm_uuid: string;
   vm_name: string;
@@ -35,7 +35,7 @@ interface DrainVmRow {
   updated_at: string;
 }
 
-function vmFromRow(row: DrainVmRow): DrainVmRecord {
+export function vmFromRow(row: DrainVmRow): DrainVmRecord {
   return {
     vmUuid: row.vm_uuid,
     vmName: row.vm_name,
@@ -52,6 +52,11 @@ function fromRow(ctx: SqliteContext, row: DrainRow): DrainRecord {
   const vms = ctx.db
     .prepare('SELECT * FROM drain_vms WHERE drain_id = ? ORDER BY position')
     .all(row.id) as DrainVmRow[];
+  return drainFromRows(row, vms);
+}
+
+/** A drain from its row and its VMs' rows in plan order (shared with the PostgreSQL store). */
+export function drainFromRows(row: DrainRow, vms: readonly DrainVmRow[]): DrainRecord {
   return {
     id: row.id,
     host: row.host,

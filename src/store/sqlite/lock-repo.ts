@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { LockedError, LockLostError } from '../errors.js';
 import { judgeHolder } from '../lock-staleness.js';
-import type { Lock, LockHolder, LockOwner } from '../types.js';
+import type { Lock, LockFence, LockHolder, LockOwner } from '../types.js';
 import { appendAudit } from './audit-repo.js';
 import { type SqliteContext, writeTransaction } from './context.js';
 import { holderFromRow, type LockRow } from './rows.js';
@@ -9,6 +9,21 @@ import { holderFromRow, type LockRow } from './rows.js';
 export function getLockHolder(ctx: SqliteContext, vmKey: string): LockHolder | undefined {
   const row = ctx.db.prepare('SELECT * FROM locks WHERE vm_key = ?').get(vmKey) as LockRow | undefined;
   return row && holderFromRow(row);
+}
+
+export function listLockHolders(ctx: SqliteContext, prefix: string): LockHolder[] {
+  const found = ctx.db
+    .prepare('SELECT * FROM locks WHERE substr(vm_key, 1, length(?)) = ? ORDER BY vm_key')
+    .all(prefix, prefix) as LockRow[];
+  return found.map(holderFromRow);
+}
+
+/** The token of the VM's lock as it stands, for telling a lost lock from a phase conflict. */
+export function lockToken(ctx: SqliteContext, vmKey: string): string | undefined {
+  const row = ctx.db.prepare('SELECT token FROM locks WHERE vm_key = ?').get(vmKey) as
+    | { token: string }
+    | undefined;
+  return row?.token;
 }
 
 export function acquireLock(ctx: SqliteContext, vmKey: string, owner: LockOwner, ttlMs: number): Lock {
@@ -50,6 +65,8 @@ export function acquireLock(ctx: SqliteContext, vmKey: string, owner: LockOwner,
 }
 
 class SqliteLock implements Lock {
+  readonly fence: LockFence;
+
   constructor(
     private readonly ctx: SqliteContext,
     readonly vmKey: string,
@@ -57,7 +74,9 @@ class SqliteLock implements Lock {
     readonly owner: LockOwner,
     private readonly ttlMs: number,
     readonly tookOverFrom: LockHolder | null,
-  ) {}
+  ) {
+    this.fence = { token };
+  }
 
   async refresh(ttlMs = this.ttlMs): Promise<void> {
     const expiresAt = new Date(this.ctx.now().getTime() + ttlMs).toISOString();

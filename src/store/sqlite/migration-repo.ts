@@ -2,14 +2,16 @@ import { randomUUID } from 'node:crypto';
 import {
   ActiveMigrationError,
   IllegalTransitionError,
+  LockLostError,
   MigrationNotFoundError,
   PhaseConflictError,
 } from '../errors.js';
 import { canTransition, type Phase, TERMINAL_PHASES } from '../phases.js';
 import { toIsoUtc } from '../time.js';
-import type { MigrationFilter, MigrationPatch, MigrationRecord, NewMigration } from '../types.js';
+import type { LockFence, MigrationFilter, MigrationPatch, MigrationRecord, NewMigration } from '../types.js';
 import { appendAudit } from './audit-repo.js';
 import { type SqliteContext, writeTransaction } from './context.js';
+import { getLockHolder, lockToken } from './lock-repo.js';
 import { type MigrationRow, migrationFromRow, patchToColumns } from './rows.js';
 
 const terminalList = TERMINAL_PHASES.map((p) => `'${p}'`).join(', ');
@@ -92,10 +94,11 @@ export function updatePhase(
   from: Phase,
   to: Phase,
   patch: MigrationPatch = {},
+  fence?: LockFence,
 ): MigrationRecord {
   if (!canTransition(from, to)) throw new IllegalTransitionError(from, to);
   return writeTransaction(ctx, () => {
-    const updated = conditionalUpdate(ctx, id, from, { ...patchColumns(patch), phase: to });
+    const updated = conditionalUpdate(ctx, id, from, { ...patchColumns(patch), phase: to }, fence);
     appendAudit(ctx, {
       migrationId: id,
       vm: updated.vmUuid,
@@ -112,8 +115,9 @@ export function updateDetails(
   id: string,
   expectedPhase: Phase,
   patch: MigrationPatch,
+  fence?: LockFence,
 ): MigrationRecord {
-  return writeTransaction(ctx, () => conditionalUpdate(ctx, id, expectedPhase, patchColumns(patch)));
+  return writeTransaction(ctx, () => conditionalUpdate(ctx, id, expectedPhase, patchColumns(patch), fence));
 }
 
 function patchColumns(patch: MigrationPatch): Record<string, string | number | null> {
@@ -122,21 +126,34 @@ function patchColumns(patch: MigrationPatch): Record<string, string | number | n
   return columns;
 }
 
-/** One UPDATE guarded by the expected phase: the optimistic check and the write are the same statement. */
+/**
+ * One UPDATE guarded by the expected phase and, with a fence, by the VM's lock token: the checks and the write are the
+ * same statement.
+ */
 function conditionalUpdate(
   ctx: SqliteContext,
   id: string,
   expectedPhase: Phase,
   columns: Record<string, string | number | null>,
+  fence?: LockFence,
 ): MigrationRecord {
   const all = { ...columns, updated_at: ctx.now().toISOString() };
   const names = Object.keys(all);
+  const fenceSql = fence
+    ? ' AND EXISTS (SELECT 1 FROM locks WHERE vm_key = migrations.vm_uuid AND token = ?)'
+    : '';
   const result = ctx.db
-    .prepare(`UPDATE migrations SET ${names.map((n) => `${n} = ?`).join(', ')} WHERE id = ? AND phase = ?`)
-    .run(...Object.values(all), id, expectedPhase);
+    .prepare(
+      `UPDATE migrations SET ${names.map((n) => `${n} = ?`).join(', ')} WHERE id = ? AND phase = ?${fenceSql}`,
+    )
+    .run(...Object.values(all), id, expectedPhase, ...(fence ? [fence.token] : []));
   const current = getMigration(ctx, id);
   if (!current) throw new MigrationNotFoundError(id);
-  if (result.changes === 0) throw new PhaseConflictError(id, expectedPhase, current.phase);
+  if (result.changes === 0) {
+    if (fence && lockToken(ctx, current.vmUuid) !== fence.token)
+      throw new LockLostError(current.vmUuid, getLockHolder(ctx, current.vmUuid));
+    throw new PhaseConflictError(id, expectedPhase, current.phase);
+  }
   return current;
 }
 

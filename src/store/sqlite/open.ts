@@ -35,13 +35,13 @@ export interface OpenedSqliteStore extends Store {
 }
 
 /**
- * Opens (creating if needed) the state database: parent dir 0700, files 0600 (checked and fixed on every open,
- * WAL companions included), WAL journal, busy timeout, schema brought up to date.
+ * Opens (creating if needed) the state database: parent dir 0700, files 0600 (checked and fixed before every open,
+ * WAL companions included; SQLite gives the WAL files it creates the database file's mode), WAL journal, busy timeout, schema brought up to date.
  */
 export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): OpenedSqliteStore {
   const inMemory = path === ':memory:';
   if (!inMemory) prepareDbFile(path);
-  const fixedBefore = inMemory ? [] : enforceFileModes(path);
+  const fixedModes = inMemory ? [] : enforceFileModes(path);
   const db = new Database(path);
   try {
     db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
@@ -49,14 +49,13 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     db.pragma('foreign_keys = ON');
     const now = options.now ?? (() => new Date());
     const schema = migrateSchema(db, options.schema ?? SQLITE_SCHEMA, now);
-    const fixedAfter = inMemory ? [] : enforceFileModes(path);
     const ctx: SqliteContext = {
       db,
       now,
       localHost: options.localHost ?? hostname(),
       isPidAlive: options.isPidAlive ?? isPidAlive,
     };
-    return Object.assign(new SqliteStore(ctx), { path, schema, fixedModes: [...fixedBefore, ...fixedAfter] });
+    return Object.assign(new SqliteStore(ctx), { path, schema, fixedModes });
   } catch (err) {
     db.close();
     throw err;

@@ -11,6 +11,7 @@ import type {
   HostStateName,
   HostStateRecord,
   Lock,
+  LockFence,
   LockHolder,
   LockOwner,
   MigrationFilter,
@@ -51,12 +52,23 @@ export class SqliteStore implements Store {
     return migrations.listMigrations(this.ctx, filter);
   }
 
-  async updatePhase(id: string, from: Phase, to: Phase, patch?: MigrationPatch): Promise<MigrationRecord> {
-    return migrations.updatePhase(this.ctx, id, from, to, patch);
+  async updatePhase(
+    id: string,
+    from: Phase,
+    to: Phase,
+    patch?: MigrationPatch,
+    fence?: LockFence,
+  ): Promise<MigrationRecord> {
+    return migrations.updatePhase(this.ctx, id, from, to, patch, fence);
   }
 
-  async updateDetails(id: string, expectedPhase: Phase, patch: MigrationPatch): Promise<MigrationRecord> {
-    return migrations.updateDetails(this.ctx, id, expectedPhase, patch);
+  async updateDetails(
+    id: string,
+    expectedPhase: Phase,
+    patch: MigrationPatch,
+    fence?: LockFence,
+  ): Promise<MigrationRecord> {
+    return migrations.updateDetails(this.ctx, id, expectedPhase, patch, fence);
   }
 
   async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
@@ -73,6 +85,10 @@ export class SqliteStore implements Store {
 
   async getLockHolder(vmKey: string): Promise<LockHolder | undefined> {
     return locks.getLockHolder(this.ctx, vmKey);
+  }
+
+  async listLockHolders(prefix: string): Promise<LockHolder[]> {
+    return locks.listLockHolders(this.ctx, prefix);
   }
 
   async enqueueDelivery(input: NewDelivery): Promise<DeliveryRecord> {
