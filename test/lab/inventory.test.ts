@@ -270,7 +270,7 @@ test.serial(
     await writeFile(knownHosts, withoutB);
 
     const refused = await inventory(['lab-a', 'lab-b']);
-    t.is(refused.exitCode, 4);
+    t.is(refused.exitCode, 5, 'a refused host key is exit 5, as everywhere');
     t.true(okHost(refused.result.hosts, 'lab-a').domains.length > 0, 'lab-a is still reported');
     const b = refused.result.hosts.find((host) => host.name === 'lab-b');
     t.false(b?.ok);
