@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DeliveryNotFoundError } from '../errors.js';
-import { type DeliveryRow, deliveryFromRow } from '../sqlite/rows.js';
-import { toIsoUtc } from '../time.js';
+import { type DeliveryRow, deliveryFromRow, newDeliveryValues } from '../sqlite/rows.js';
 import type { DeliveryRecord, NewDelivery } from '../types.js';
 import { type PostgresContext, row, rows } from './context.js';
 
@@ -19,18 +18,7 @@ export async function enqueueDelivery(ctx: PostgresContext, input: NewDelivery):
      VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $8, $9, $10)
      ON CONFLICT (dedupe_key) DO UPDATE SET dedupe_key = deliveries.dedupe_key
      RETURNING *`,
-    [
-      id,
-      dedupeKey,
-      input.migrationId,
-      input.kind,
-      input.channel,
-      input.recipient,
-      input.notBefore ? toIsoUtc(input.notBefore) : at,
-      at,
-      at,
-      input.notice === undefined ? null : JSON.stringify(input.notice),
-    ],
+    newDeliveryValues(input, id, dedupeKey, at),
   );
   return deliveryFromRow(found as DeliveryRow);
 }

@@ -1,31 +1,16 @@
+import { type HostStateRow, hostStateFromRow } from '../sqlite/rows.js';
 import type { HostStateChange, HostStateName, HostStateRecord } from '../types.js';
 import { type PostgresContext, row, rows, transaction } from './context.js';
 
-interface HostStateRow {
-  host: string;
-  state: HostStateName;
-  reason: string | null;
-  since: string;
-  updated_at: string;
-}
-
-function fromRow(found: HostStateRow): HostStateRecord {
-  return {
-    host: found.host,
-    state: found.state,
-    reason: found.reason,
-    since: found.since,
-    updatedAt: found.updated_at,
-  };
-}
-
 export async function listHostStates(ctx: PostgresContext): Promise<HostStateRecord[]> {
-  return (await rows<HostStateRow>(ctx.pool, 'SELECT * FROM host_states ORDER BY host')).map(fromRow);
+  return (await rows<HostStateRow>(ctx.pool, 'SELECT * FROM host_states ORDER BY host')).map(
+    hostStateFromRow,
+  );
 }
 
 export async function getHostState(ctx: PostgresContext, host: string): Promise<HostStateRecord | undefined> {
   const found = await row<HostStateRow>(ctx.pool, 'SELECT * FROM host_states WHERE host = $1', [host]);
-  return found && fromRow(found);
+  return found && hostStateFromRow(found);
 }
 
 /**

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { DeliveryNotFoundError } from '../errors.js';
-import { toIsoUtc } from '../time.js';
 import type { DeliveryRecord, NewDelivery } from '../types.js';
 import { type SqliteContext, writeTransaction } from './context.js';
-import { type DeliveryRow, deliveryFromRow } from './rows.js';
+import { type DeliveryRow, deliveryFromRow, newDeliveryValues } from './rows.js';
 
 /** Idempotent by dedupe key: a second enqueue with the same key returns the first record unchanged. */
 export function enqueueDelivery(ctx: SqliteContext, input: NewDelivery): DeliveryRecord {
@@ -19,18 +18,7 @@ export function enqueueDelivery(ctx: SqliteContext, input: NewDelivery): Deliver
          VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?)
          ON CONFLICT (dedupe_key) DO NOTHING`,
       )
-      .run(
-        id,
-        dedupeKey,
-        input.migrationId,
-        input.kind,
-        input.channel,
-        input.recipient,
-        input.notBefore ? toIsoUtc(input.notBefore) : at,
-        at,
-        at,
-        input.notice === undefined ? null : JSON.stringify(input.notice),
-      );
+      .run(...newDeliveryValues(input, id, dedupeKey, at));
     return deliveryFromRow(
       ctx.db.prepare('SELECT * FROM deliveries WHERE dedupe_key = ?').get(dedupeKey) as DeliveryRow,
     );

@@ -1,33 +1,18 @@
 import type { HostStateChange, HostStateName, HostStateRecord } from '../types.js';
 import { type SqliteContext, writeTransaction } from './context.js';
-
-interface HostStateRow {
-  host: string;
-  state: HostStateName;
-  reason: string | null;
-  since: string;
-  updated_at: string;
-}
-
-function fromRow(row: HostStateRow): HostStateRecord {
-  return {
-    host: row.host,
-    state: row.state,
-    reason: row.reason,
-    since: row.since,
-    updatedAt: row.updated_at,
-  };
-}
+import { type HostStateRow, hostStateFromRow } from './rows.js';
 
 export function listHostStates(ctx: SqliteContext): HostStateRecord[] {
-  return (ctx.db.prepare('SELECT * FROM host_states ORDER BY host').all() as HostStateRow[]).map(fromRow);
+  return (ctx.db.prepare('SELECT * FROM host_states ORDER BY host').all() as HostStateRow[]).map(
+    hostStateFromRow,
+  );
 }
 
 export function getHostState(ctx: SqliteContext, host: string): HostStateRecord | undefined {
   const row = ctx.db.prepare('SELECT * FROM host_states WHERE host = ?').get(host) as
     | HostStateRow
     | undefined;
-  return row && fromRow(row);
+  return row && hostStateFromRow(row);
 }
 
 /** Read and write in one immediate transaction: two processes cordoning at once see one change, not two. */

@@ -1,14 +1,18 @@
 import { isPhase } from '../phases.js';
+import { toIsoUtc } from '../time.js';
 import type {
   AuditEntry,
   AuditOutcome,
   DeliveryRecord,
   DeliveryStatus,
   DiskJob,
+  HostStateName,
+  HostStateRecord,
   JobDetails,
   LockHolder,
   MigrationPatch,
   MigrationRecord,
+  NewDelivery,
 } from '../types.js';
 
 export interface MigrationRow {
@@ -141,4 +145,46 @@ export function deliveryFromRow(row: DeliveryRow): DeliveryRecord {
     updatedAt: row.updated_at,
     notice: row.notice === null ? null : (JSON.parse(row.notice) as Record<string, unknown>),
   };
+}
+
+export interface HostStateRow {
+  host: string;
+  state: HostStateName;
+  reason: string | null;
+  since: string;
+  updated_at: string;
+}
+
+export function hostStateFromRow(row: HostStateRow): HostStateRecord {
+  return {
+    host: row.host,
+    state: row.state,
+    reason: row.reason,
+    since: row.since,
+    updatedAt: row.updated_at,
+  };
+}
+
+/**
+ * The values of a new delivery row, in the column order both backends insert:
+ * (id, dedupe_key, migration_id, kind, channel, recipient, next_attempt_at, created_at, updated_at, notice).
+ */
+export function newDeliveryValues(
+  input: NewDelivery,
+  id: string,
+  dedupeKey: string,
+  at: string,
+): (string | null)[] {
+  return [
+    id,
+    dedupeKey,
+    input.migrationId,
+    input.kind,
+    input.channel,
+    input.recipient,
+    input.notBefore ? toIsoUtc(input.notBefore) : at,
+    at,
+    at,
+    input.notice === undefined ? null : JSON.stringify(input.notice),
+  ];
 }
