@@ -8,23 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { execa } from 'execa';
+import { runRehome } from '../helpers/rehome-cli.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const freshDir = () => mkdtempSync(join(tmpdir(), 'rehome-conv-'));
 
-function rehome(dir: string, ...args: string[]) {
-  return execa(join(root, 'bin/dev.js'), args, {
-    cwd: root,
-    reject: false,
-    env: {
-      REHOME_CONFIG_DIR: dir,
-      REHOME_DATA_DIR: dir,
-      REHOME_CACHE_DIR: dir,
-      REHOME_CONFIG: '',
-      NODE_NO_WARNINGS: '1',
-    },
-  });
-}
+const rehome = (dir: string, ...args: string[]) => runRehome({ configDir: dir, cacheDir: dir }, args);
 
 const errorOf = (stdout: string) => (JSON.parse(stdout) as { error: Record<string, unknown> }).error;
 
@@ -88,16 +77,7 @@ test('this machine’s failures are exit 11 with a sentence: port in use, addres
   const [inUse, notHere, notDir] = await Promise.all([
     rehome(dir, 'serve', '--listen', `127.0.0.1:${port}`),
     rehome(dir, 'serve', '--listen', '192.0.2.1:8080', '--json'),
-    execa(join(root, 'bin/dev.js'), ['status', '--json'], {
-      cwd: root,
-      reject: false,
-      env: {
-        REHOME_CONFIG_DIR: dir,
-        REHOME_DATA_DIR: join(file, 'sub'),
-        REHOME_CONFIG: '',
-        NODE_NO_WARNINGS: '1',
-      },
-    }),
+    runRehome({ configDir: dir, dataDir: join(file, 'sub') }, ['status', '--json']),
   ]);
   t.is(inUse.exitCode, 11);
   t.regex(inUse.stderr, new RegExp(`Cannot listen on 127\\.0\\.0\\.1:${port}: the port is already in use`));

@@ -6,27 +6,18 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { execa } from 'execa';
 import type { DrainStatus } from '../../src/drain/status.js';
 import type { Phase } from '../../src/store/phases.js';
 import { defaultStorePath, openSqliteStore } from '../../src/store/sqlite/open.js';
 import type { Store } from '../../src/store/types.js';
+import { runRehome } from '../helpers/rehome-cli.js';
 
-const root = new URL('../../', import.meta.url).pathname;
 const freshDir = () => mkdtempSync(join(tmpdir(), 'rehome-cli-'));
 const TO_DONE: Phase[] = ['preparing', 'mirroring', 'armed', 'cutover', 'switching', 'verifying', 'done'];
 
 function cli(configDir: string, dataDir: string) {
   writeFileSync(join(configDir, 'config.yaml'), 'hosts: []\n');
-  const env = {
-    REHOME_CONFIG_DIR: configDir,
-    REHOME_DATA_DIR: dataDir,
-    REHOME_CONFIG: '',
-    NODE_NO_WARNINGS: '1',
-  };
-  return {
-    run: (...args: string[]) => execa(join(root, 'bin/dev.js'), args, { cwd: root, reject: false, env }),
-  };
+  return { run: (...args: string[]) => runRehome({ configDir, dataDir }, args) };
 }
 
 async function armedVm(store: Store, drainId: string, name: string, to: Phase[]): Promise<void> {

@@ -5,6 +5,7 @@ import { execa } from 'execa';
 import { cordonHost, uncordonHost } from '../../src/drain/cordon.js';
 import { openSqliteStore } from '../../src/store/sqlite/open.js';
 import { fixedClock } from '../helpers/fixed-clock.js';
+import { runRehome } from '../helpers/rehome-cli.js';
 import { tempDbPath, tempStoreDir } from './helpers/temp-store.js';
 
 const root = new URL('../../', import.meta.url).pathname;
@@ -56,17 +57,7 @@ test('`rehome hosts cordon|uncordon` through the CLI: --json results, exit codes
   const configDir = tempStoreDir(t);
   const dataDir = tempStoreDir(t);
   writeFileSync(join(configDir, 'config.yaml'), 'hosts:\n  - name: kvm7\n    address: kvm7.example.net\n');
-  const rehome = (...args: string[]) =>
-    execa(join(root, 'bin/dev.js'), args, {
-      cwd: root,
-      reject: false,
-      env: {
-        REHOME_CONFIG_DIR: configDir,
-        REHOME_DATA_DIR: dataDir,
-        REHOME_CONFIG: '',
-        NODE_NO_WARNINGS: '1',
-      },
-    });
+  const rehome = (...args: string[]) => runRehome({ configDir, dataDir }, args);
   const cordon = await rehome('hosts', 'cordon', 'kvm7', '--json');
   t.is(cordon.exitCode, 0, cordon.stderr);
   t.like(JSON.parse(cordon.stdout), { host: 'kvm7', before: 'active', after: 'cordoned', changed: true });

@@ -2,22 +2,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { execa } from 'execa';
+import { runRehome } from '../helpers/rehome-cli.js';
 
-const root = new URL('../../', import.meta.url).pathname;
-
-function rehome(configDir: string, ...args: string[]) {
-  return execa(join(root, 'bin/dev.js'), args, {
-    cwd: root,
-    reject: false,
-    env: {
-      REHOME_CONFIG_DIR: configDir,
-      REHOME_DATA_DIR: configDir,
-      REHOME_CONFIG: '',
-      NODE_NO_WARNINGS: '1',
-    },
-  });
-}
+const rehome = (configDir: string, ...args: string[]) => runRehome({ configDir }, args);
 
 const freshDir = () => mkdtempSync(join(tmpdir(), 'rehome-hosts-'));
 

@@ -86,7 +86,10 @@ export async function writeOperatorHome(hosts: string[]): Promise<void> {
   await chmod(files.rehomeConfig, 0o600);
 }
 
-/** argv that runs CMD as the lab operator: in the operator namespace, with the operator's HOME and PATH. */
+/**
+ * argv that runs CMD as the lab operator: in the operator namespace, with the operator's HOME and PATH. NO_COLOR
+ * keeps output plain when this runs under CI (CI=true alone makes the colour library emit escapes into pipes).
+ */
 export function operatorArgv(argv: readonly string[]): string[] {
   const files = operatorFiles();
   return [
@@ -98,6 +101,7 @@ export function operatorArgv(argv: readonly string[]): string[] {
     `HOME=${files.home}`,
     `PATH=${files.bin}:${process.env.PATH ?? '/usr/bin:/bin'}`,
     `REHOME_LAB_DIR=${labPaths().root}`,
+    'NO_COLOR=1',
     ...argv,
   ];
 }
