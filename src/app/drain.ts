@@ -33,11 +33,16 @@ export async function drainHostWithRuntime(
   const { deadline } = resolveDeadline(request.deadline, new Date(), rt.config.notify?.maxDeadlineDays);
   requireConfiguredHost(rt.config, request.host);
   const { strategy, ...drain } = request;
+  // The plan's ETAs at the drain's --bandwidth, when it is below the link speed.
+  const planOptions = {
+    strategy,
+    ...(drain.bandwidthBytesPerSec ? { bandwidthBytesPerSec: drain.bandwidthBytesPerSec } : {}),
+  };
   const result = await withDrainProgress(ui.mode, (callbacks) =>
     drainHost(
       {
         store: rt.store,
-        plan: (host) => planDrain(rt, host, { strategy }, ui.mode),
+        plan: (host) => planDrain(rt, host, planOptions, ui.mode),
         confirm: ui.confirm,
         prepareAndArm: enginePrepareAndArm(rt),
       },

@@ -4,7 +4,10 @@ import type { Runtime } from '../migration/index.js';
 import { withInventoryProgress } from './progress/inventory.js';
 import type { ProgressMode } from './progress/lines.js';
 
-export type PlanDrainOptions = Pick<MakeDrainPlanOptions, 'strategy' | 'explain' | 'linkSpeedMiBps'>;
+export type PlanDrainOptions = Pick<
+  MakeDrainPlanOptions,
+  'strategy' | 'explain' | 'linkSpeedMiBps' | 'bandwidthBytesPerSec'
+>;
 
 /** The drain plan of `host` over a fresh read of the fleet, with a progress line per host read. */
 export function planDrain(

@@ -247,11 +247,16 @@ async function readTls(
       certs: {},
       skip: { tlsSkip: 'tls.certDir is not set' },
     };
-  const listing = await run(['ls', '-1', '--', certDir]).catch((err: Error) => ({
-    stdout: '',
-    stderr: err.message,
-    code: 1,
-  }));
+  const paths = TLS_CERT_FILES.map((file) => `${certDir}/${file}`);
+  // The listing and every certificate in one round trip: grep -H writes each line after its file's path.
+  const [listing, texts] = await Promise.all([
+    run(['ls', '-1', '--', certDir]).catch((err: Error) => ({ stdout: '', stderr: err.message, code: 1 })),
+    run(['grep', '-a', '-H', '', '--', ...paths]).catch((err: Error) => ({
+      stdout: '',
+      stderr: paths.map((path) => `grep: ${path}: ${err.message}`).join('\n'),
+      code: 2,
+    })),
+  ]);
   if (listing.code !== 0)
     return {
       files: {
@@ -264,14 +269,33 @@ async function readTls(
       skip: { tlsSkip: `${certDir} cannot be read` },
     };
   const present = new Set(listing.stdout.split('\n'));
+  const read = filesFromGrep(texts, paths);
   const certs: HostCerts = {};
-  await Promise.all(
-    TLS_CERT_FILES.filter((file) => present.has(file)).map(async (file) => {
-      const out = await run(['cat', '--', `${certDir}/${file}`]);
-      certs[file] = out.code === 0 ? parseCert(out.stdout) : new Error(out.stderr.trim());
-    }),
-  );
+  for (const [i, file] of TLS_CERT_FILES.entries()) {
+    const text = read[i] as string | Error;
+    if (present.has(file)) certs[file] = text instanceof Error ? text : parseCert(text);
+  }
   return { files: tlsFilesCheck(certDir, listing.stdout, TLS_FILES), certs };
+}
+
+/**
+ * The text of each of `paths` from `grep -a -H '' -- PATHS` (each line prefixed by `PATH:`), or the error grep gave
+ * for it (`grep: PATH: message` on stderr).
+ */
+function filesFromGrep(
+  out: { stdout: string; stderr: string },
+  paths: readonly string[],
+): (string | Error)[] {
+  const lines = paths.map((): string[] => []);
+  for (const line of out.stdout.split('\n')) {
+    const i = paths.findIndex((path) => line.startsWith(`${path}:`));
+    if (i >= 0) lines[i]?.push(line.slice((paths[i] as string).length + 1));
+  }
+  return paths.map((path, i) => {
+    const error = out.stderr.split('\n').find((line) => line.startsWith(`grep: ${path}: `));
+    if (error) return new Error(error.trim());
+    return lines[i]?.length ? `${(lines[i] as string[]).join('\n')}\n` : '';
+  });
 }
 
 function diskCheck(

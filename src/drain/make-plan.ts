@@ -12,6 +12,8 @@ export interface MakeDrainPlanOptions extends InventoryCallbacks {
   explain?: boolean;
   /** --link-speed in MiB/s. */
   linkSpeedMiBps?: number;
+  /** The drain's --bandwidth: each mirror's budget, in bytes per second. */
+  bandwidthBytesPerSec?: number;
 }
 
 /** Reads the fleet (readFleetFacts) and plans the drain of `host`. Changes nothing anywhere. */
@@ -21,8 +23,8 @@ export async function makeDrainPlan(
   options: MakeDrainPlanOptions = {},
 ): Promise<DrainPlanReport> {
   requireConfiguredHost(fleet.config, host);
-  const { strategy, explain, linkSpeedMiBps, ...callbacks } = options;
-  const speed = linkSpeed(linkSpeedMiBps, drainSettings(fleet.config));
+  const { strategy, explain, linkSpeedMiBps, bandwidthBytesPerSec, ...callbacks } = options;
+  const speed = linkSpeed(linkSpeedMiBps, drainSettings(fleet.config), bandwidthBytesPerSec);
   const facts = await readFleetFacts(fleet, { ...callbacks, cpuHost: host });
   return planHostDrain(host, facts, {
     linkSpeed: speed,

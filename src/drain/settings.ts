@@ -32,16 +32,29 @@ export function drainSettings(config: Pick<RehomeConfig, 'placement'>): DrainSet
   };
 }
 
-export type LinkSpeedSource = 'flag' | 'config' | 'measured-in-design';
+export type LinkSpeedSource = 'flag' | 'config' | 'measured-in-design' | 'bandwidth';
 
 export interface LinkSpeed {
   mibPerSec: number;
   source: LinkSpeedSource;
 }
 
-/** --link-speed, else `placement.linkSpeedMiBps`, else the block copy speed measured on these machines. */
-export function linkSpeed(flag: number | undefined, settings: DrainSettings): LinkSpeed {
-  if (flag !== undefined) return { mibPerSec: flag, source: 'flag' };
-  if (settings.linkSpeedMiBps !== undefined) return { mibPerSec: settings.linkSpeedMiBps, source: 'config' };
-  return { mibPerSec: MEASURED_LINK_MIB_PER_SEC, source: 'measured-in-design' };
+/**
+ * --link-speed, else `placement.linkSpeedMiBps`, else the block copy speed measured on these machines; a --bandwidth
+ * budget below that wins. A mirror sends only the allocated bytes (the budget counts no zero region), so an ETA is
+ * the allocated bytes over this speed.
+ */
+export function linkSpeed(
+  flag: number | undefined,
+  settings: DrainSettings,
+  bandwidthBytesPerSec?: number,
+): LinkSpeed {
+  const link: LinkSpeed =
+    flag !== undefined
+      ? { mibPerSec: flag, source: 'flag' }
+      : settings.linkSpeedMiBps !== undefined
+        ? { mibPerSec: settings.linkSpeedMiBps, source: 'config' }
+        : { mibPerSec: MEASURED_LINK_MIB_PER_SEC, source: 'measured-in-design' };
+  const budget = bandwidthBytesPerSec === undefined ? undefined : bandwidthBytesPerSec / (1024 * 1024);
+  return budget !== undefined && budget < link.mibPerSec ? { mibPerSec: budget, source: 'bandwidth' } : link;
 }

@@ -27,12 +27,14 @@ export interface SshConnectOptions extends SshConfigOptions {
 }
 
 export interface ExecOptions {
+  /** Written to the command's stdin as given (a string as UTF-8, a Buffer byte for byte), then closed. */
   stdin?: string | Buffer;
   timeoutMs?: number;
 }
 
-export interface ExecResult {
-  stdout: string;
+/** stdout is text (UTF-8) from `exec`, bytes from `execBuffer`; stderr is always text. */
+export interface ExecResult<Stdout extends string | Buffer = string> {
+  stdout: Stdout;
   stderr: string;
   /** `null` when the remote command died from a signal. */
   code: number | null;
@@ -108,6 +110,12 @@ export class SshConnection {
   }
 
   async exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    const result = await this.execBuffer(argv, options);
+    return { ...result, stdout: result.stdout.toString('utf8') };
+  }
+
+  /** `exec` for a command whose stdout is bytes, not text (an archive): stdout as the command wrote it. */
+  async execBuffer(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult<Buffer>> {
     const startedAt = Date.now();
     const timedOut = () =>
       timeoutError({ host: this.name, command: quoteArgv(argv), timeoutMs: options.timeoutMs as number });
@@ -130,7 +138,7 @@ export class SshConnection {
       return timedOut();
     });
     return {
-      stdout: Buffer.concat(stdout).toString('utf8'),
+      stdout: Buffer.concat(stdout),
       stderr: Buffer.concat(stderr).toString('utf8'),
       ...exit,
     };

@@ -377,6 +377,16 @@ export class LibvirtClient {
     );
   }
 
+  /** A running job's speed; with BlockJobSetSpeedFlags.bandwidthBytes in bytes per second; 0 is unlimited. */
+  async blockJobSetSpeed(domain: DomainRef, disk: string, bandwidth: bigint, flags = 0): Promise<void> {
+    m.decodeEmpty(
+      await this.remote(
+        RemoteProcedure.domainBlockJobSetSpeed,
+        m.encodeBlockJobSetSpeed(domain, disk, bandwidth, flags),
+      ),
+    );
+  }
+
   // ---- QEMU program -----------------------------------------------------------------------------------------------
 
   /** Runs a QMP command (or HMP with QemuMonitorCommandFlags.hmp); returns the raw reply text. */

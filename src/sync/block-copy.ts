@@ -3,6 +3,7 @@ import type { LibvirtClient } from '../libvirt/client.js';
 import { blockCopyParams } from '../libvirt/client.js';
 import { BlockCopyFlags, BlockJobAbortFlags, DomainState } from '../libvirt/protocol/constants.js';
 import type { DomainRef } from '../libvirt/protocol/types.js';
+import { mirrorBufSize } from './mirror-budget.js';
 import type { MirrorMode, MirrorProgress, NbdExport } from './types.js';
 
 /** What the block copy needs of a libvirt client (a fake in unit tests). */
@@ -35,8 +36,10 @@ export async function startMirror(
   nbd: NbdExport,
   options: { mode?: MirrorMode; bandwidthBytesPerSec?: number } = {},
 ): Promise<void> {
+  const budget = options.bandwidthBytesPerSec;
+  // A smaller buffer under a budget: QEMU sends a buffer at a time, so it is also the size of its bursts.
   const params = blockCopyParams(
-    options.bandwidthBytesPerSec ? { bandwidth: BigInt(options.bandwidthBytesPerSec) } : {},
+    budget ? { bandwidth: BigInt(budget), bufSize: BigInt(mirrorBufSize(budget)) } : {},
   );
   await client.blockCopy(
     domain,
@@ -98,10 +101,44 @@ export async function endMirrorWithoutPivot(
   await client.blockJobAbort(domain, disk, BlockJobAbortFlags.none);
 }
 
-/** Cancels a copy whatever its state (rollback and cancel: the target copy is discarded). Idempotent. */
-export async function abandonMirror(client: BlockJobClient, domain: DomainRef, disk: string): Promise<void> {
-  const info = await client.getBlockJobInfo(domain, disk);
-  if (info) await client.blockJobAbort(domain, disk, BlockJobAbortFlags.none);
+/**
+ * Cancels a copy whatever its state (rollback and cancel: the target copy is discarded). Idempotent. The cancel is
+ * asked without waiting in libvirt, and its end is watched here: QEMU ends the job only once its NBD requests are
+ * answered, and a target that vanished never answers. After `stuckMs` without an end, `unstick` runs (the caller cuts
+ * the source's connections to the export, so the requests fail at once); a job still there after that is an error.
+ */
+export async function abandonMirror(
+  client: BlockJobClient,
+  domain: DomainRef,
+  disk: string,
+  options: { unstick?: () => Promise<void>; stuckMs?: number } = {},
+): Promise<void> {
+  if (!(await client.getBlockJobInfo(domain, disk))) return;
+  await client.blockJobAbort(domain, disk, BlockJobAbortFlags.async);
+  const stuckMs = options.stuckMs ?? 5000;
+  if (await jobEnded(client, domain, disk, stuckMs)) return;
+  if (options.unstick) {
+    await options.unstick();
+    if (await jobEnded(client, domain, disk, stuckMs)) return;
+  }
+  throw new RehomeError(
+    `the block job of ${domain.name}/${disk} was cancelled but has not ended (its target does not answer)`,
+    'migration-failed',
+  );
+}
+
+async function jobEnded(
+  client: BlockJobClient,
+  domain: DomainRef,
+  disk: string,
+  ms: number,
+): Promise<boolean> {
+  const until = Date.now() + ms;
+  for (;;) {
+    if (!(await client.getBlockJobInfo(domain, disk))) return true;
+    if (Date.now() >= until) return false;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 /** A value inside a QEMU key=value option string: a comma is doubled, or it would start another option. */

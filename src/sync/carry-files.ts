@@ -1,27 +1,33 @@
 /**
  * Small files carried from one host to another through rehome's own SSH connections (the hosts need no trust between
  * them), in a fixed number of round trips whatever the number of files: on the source, list them with owners and
- * modes, hash them and read them; on the target, remove what is at those paths, extract one tar archive (owners by
- * name, as uids differ between hosts; modes kept), then list and hash again and compare. Meant for firmware state (a
- * UEFI variable store, a vTPM's state directory): kilobytes to a few MiB.
+ * modes, then hash them and archive them with `tar -c`; on the target, remove what is at those paths, extract the
+ * archive with `tar -x` (owners by name, as uids differ between hosts; modes kept), then list and hash again and
+ * compare. Meant for firmware state (a UEFI variable store, a vTPM's state directory): kilobytes to a few MiB, so the
+ * archive is held in memory between the two hosts.
  */
-import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { RehomeError } from '../errors.js';
-import { mustExec, type RemoteShell } from './remote.js';
-import { type TarEntry, ustar } from './ustar.js';
+import { type BinaryShell, mustExec, mustExecBuffer, type RemoteShell } from './remote.js';
 
-/** A file or directory as listed on the source (owners by name and number, octal mode) and its checks. */
-export type CarriedEntry = Omit<TarEntry, 'data'> & {
+/** A file or directory as listed on a host (owners by name and number, octal mode) and, for files, its checks. */
+export interface CarriedEntry {
+  type: 'file' | 'dir';
+  path: string;
+  /** Octal permission bits. */
+  mode: string;
+  owner: string;
+  group: string;
+  uid: number;
+  gid: number;
   /** Files only. */
   size?: number;
   sha256?: string;
-};
+}
 
 const FIND_FORMAT = '%y %m %u %g %U %G %s %p\\0';
 
-/** Every file and directory under `roots` (each a file or a directory), parents first. */
-export async function listTree(shell: RemoteShell, roots: readonly string[]): Promise<CarriedEntry[]> {
+function assertPlainPaths(roots: readonly string[]): void {
   for (const root of roots) {
     if (!posix.isAbsolute(root) || posix.normalize(root) !== root || root === '/')
       throw new RehomeError(
@@ -29,6 +35,11 @@ export async function listTree(shell: RemoteShell, roots: readonly string[]): Pr
         'internal',
       );
   }
+}
+
+/** Every file and directory under `roots` (each a file or a directory), parents first. */
+export async function listTree(shell: RemoteShell, roots: readonly string[]): Promise<CarriedEntry[]> {
+  assertPlainPaths(roots);
   const { stdout } = await mustExec(shell, ['find', ...roots, '-printf', FIND_FORMAT]);
   return parseFindOutput(stdout, shell.name);
 }
@@ -81,97 +92,62 @@ export async function remoteSha256(
   return sums;
 }
 
-/** The contents of `files`, read in one command (`od` writes them as hex, one stream, split by their sizes). */
-async function readFiles(shell: RemoteShell, files: readonly CarriedEntry[]): Promise<Buffer[]> {
-  if (files.length === 0) return [];
-  const { stdout } = await mustExec(shell, [
-    'od',
-    '-An',
-    '-v',
-    '-tx1',
-    '--',
-    ...files.map((file) => file.path),
-  ]);
-  const all = Buffer.from(stdout.replace(/\s+/g, ''), 'hex');
-  const contents: Buffer[] = [];
-  let offset = 0;
-  for (const file of files) {
-    contents.push(all.subarray(offset, offset + (file.size ?? 0)));
-    offset += file.size ?? 0;
-  }
-  if (offset !== all.length) {
-    throw new RehomeError(
-      `${files.map((f) => f.path).join(', ')} on ${shell.name} changed while they were read`,
-      'migration-failed',
-    );
-  }
-  return contents;
-}
-
 const shape = (entry: CarriedEntry) =>
   `${entry.type} ${Number.parseInt(entry.mode, 8).toString(8)} ${entry.owner}:${entry.group} ${entry.type === 'file' ? entry.size : ''} ${entry.path}`;
 
 /**
- * Copies `roots` from `from` to `to`, at the same paths, replacing what the target had there. Throws when a file's
- * size or sha256 differs at any end (read on the source, received, written on the target), or an owner or a mode.
+ * Copies `roots` from `from` to `to`, at the same paths, replacing what the target had there. The source is only read.
+ * Throws when the target's copy differs from the source's listing: an entry, an owner, a mode, a file's size or its
+ * sha256 (a file that changed on the source while it was archived shows here too). Commands that do not need each
+ * other's output run side by side, so the carry takes three round trips to each host.
  */
 export async function carryTree(
-  from: RemoteShell,
+  from: BinaryShell,
   to: RemoteShell,
   roots: readonly string[],
 ): Promise<CarriedEntry[]> {
-  const entries = await listTree(from, roots);
-  const files = entries.filter((entry) => entry.type === 'file');
-  const sums = await remoteSha256(
-    from,
-    files.map((file) => file.path),
+  assertPlainPaths(roots);
+  // Relative names under -C /: tar then warns of nothing, and `--` keeps a name from reading as an option.
+  const [entries, { stdout: archive }] = await Promise.all([
+    listTree(from, roots),
+    mustExecBuffer(from, ['tar', '-c', '-f', '-', '-C', '/', '--', ...roots.map((root) => root.slice(1))]),
+    mustExec(to, ['rm', '-rf', '--', ...roots]),
+  ]);
+  const files = entries.flatMap((entry) => (entry.type === 'file' ? [entry.path] : []));
+  const [sums] = await Promise.all([remoteSha256(from, files), untar(to, archive)]);
+  const carried = entries.map((entry) =>
+    entry.type === 'file' ? { ...entry, sha256: sums.get(entry.path) as string } : entry,
   );
-  const contents = new Map((await readFiles(from, files)).map((data, i) => [files[i]?.path as string, data]));
-  const carried = entries.map((entry) => {
-    if (entry.type === 'dir') return entry;
-    const sha256 = sums.get(entry.path) as string;
-    if (
-      createHash('sha256')
-        .update(contents.get(entry.path) as Buffer)
-        .digest('hex') !== sha256
-    ) {
-      throw new RehomeError(`${entry.path} changed while it was read on ${from.name}`, 'migration-failed');
-    }
-    return { ...entry, sha256 };
-  });
-  // Relative names, extracted at /; tar makes missing parent directories.
-  const archive = ustar(
-    carried.map((entry) => {
-      const data = contents.get(entry.path);
-      return { ...entry, path: entry.path.slice(1), ...(data ? { data } : {}) };
-    }),
-  );
-  await mustExec(to, ['rm', '-rf', '--', ...roots]);
-  const untar = await to.exec(['tar', '-x', '-p', '--same-owner', '-f', '-', '-C', '/'], {
-    stdin: archive,
-    timeoutMs: 60_000,
-  });
-  if (untar.code !== 0) {
-    throw new RehomeError(
-      `tar on ${to.name} exited ${untar.code ?? untar.signal}: ${untar.stderr.trim()}`,
-      'migration-failed',
-    );
-  }
+  // A missing file is reported by the listing, not by sha256sum's complaint.
+  const hashing = remoteSha256(to, files);
+  hashing.catch(() => undefined);
   const written = await listTree(to, roots);
-  const writtenSums = await remoteSha256(
-    to,
-    files.map((file) => file.path),
-  );
   const want = carried.map(shape).join('\n');
   const got = written.map(shape).join('\n');
+  const differs = (detail: string) =>
+    new RehomeError(
+      `the copy on ${to.name} differs from the source${detail}:\n${got}\nexpected:\n${want}`,
+      'migration-failed',
+    );
+  if (got !== want) throw differs('');
+  const writtenSums = await hashing;
   const badSum = carried.find(
     (entry) => entry.type === 'file' && writtenSums.get(entry.path) !== entry.sha256,
   );
-  if (got !== want || badSum) {
+  if (badSum) throw differs(` (sha256 of ${badSum.path})`);
+  return carried;
+}
+
+/** `tar -x` as root: owners by name where the target knows the name (uids of system users differ), modes kept. */
+async function untar(to: RemoteShell, archive: Buffer): Promise<void> {
+  const result = await to.exec(['tar', '-x', '-p', '--same-owner', '-f', '-', '-C', '/'], {
+    stdin: archive,
+    timeoutMs: 60_000,
+  });
+  if (result.code !== 0) {
     throw new RehomeError(
-      `the copy on ${to.name} differs from the source${badSum ? ` (sha256 of ${badSum.path})` : ''}:\n${got}\nexpected:\n${want}`,
+      `tar on ${to.name} exited ${result.code ?? result.signal}: ${result.stderr.trim()}`,
       'migration-failed',
     );
   }
-  return carried;
 }

@@ -174,23 +174,39 @@ export async function closeExport(
   nbd: Pick<NbdExport, 'host' | 'pid' | 'exportName' | 'pidFile'>,
   timeoutMs = 15_000,
 ): Promise<void> {
-  if ((await observeExport(shell, nbd)) === 'alive') {
-    await run(shell, ['kill', '-TERM', String(nbd.pid)]);
-    // One round trip that returns when the pid is gone, instead of polling over SSH (the cutover waits on this).
-    await run(shell, ['tail', `--pid=${nbd.pid}`, '--sleep-interval=0.01', '-f', '/dev/null'], timeoutMs);
-    // tail also waits for a zombie; observe again, and poll for as long as it is still ours and alive.
-    const until = Date.now() + timeoutMs;
-    while ((await observeExport(shell, nbd)) === 'alive') {
-      if (Date.now() > until) {
-        throw new RehomeError(
-          `qemu-nbd (pid ${nbd.pid}) on ${nbd.host} did not exit after SIGTERM`,
-          'migration-failed',
-        );
-      }
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
+  if ((await observeExport(shell, nbd)) === 'alive') return stopObservedExport(shell, nbd, timeoutMs);
   await run(shell, ['rm', '-f', nbd.pidFile]);
+}
+
+/**
+ * closeExport for an export just observed alive (observeExport, moments ago in the same run: never a pid read from
+ * the journal alone, which may name a process that has since exited and a pid reused). The signal, the wait and the
+ * pid file's removal go out together, one round trip: `tail --pid` returns once the pid is gone, at once if it already
+ * is, and waits for a zombie until it is reaped, so when it returns this qemu-nbd has exited. The journal keeps the
+ * pid; qemu-nbd never reads its pid file again.
+ */
+export async function stopObservedExport(
+  shell: RemoteShell,
+  nbd: Pick<NbdExport, 'host' | 'pid' | 'exportName' | 'pidFile'>,
+  timeoutMs = 15_000,
+): Promise<void> {
+  const pid = String(nbd.pid);
+  const [, waited] = await Promise.all([
+    run(shell, ['kill', '-TERM', pid]),
+    run(shell, ['tail', `--pid=${pid}`, '--sleep-interval=0.01', '-f', '/dev/null'], timeoutMs).catch(
+      (err: Error) => err,
+    ),
+    run(shell, ['rm', '-f', nbd.pidFile]),
+  ]);
+  // A zombie nobody reaps keeps tail waiting until its timeout, but has exited: only a live one is a failure.
+  if (waited instanceof Error && (await observeExport(shell, nbd)) === 'alive') {
+    throw new RehomeError(
+      `qemu-nbd (pid ${nbd.pid}) on ${nbd.host} did not exit after SIGTERM`,
+      'migration-failed',
+      [],
+      { cause: waited },
+    );
+  }
 }
 
 /**

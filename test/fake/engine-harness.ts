@@ -6,6 +6,7 @@ import {
   contextFor,
   defaultSettings,
   type HostsPort,
+  type Lock,
   type MigrationContext,
   type MigrationRecord,
   migrate,
@@ -146,13 +147,21 @@ export class Lab {
   }
 }
 
-/** The store as a process sees it: once the process has crashed, its calls never return. */
-function crashAware(store: Store, session: FakeSession): Store {
+/**
+ * The store as a process sees it: a stalled process's calls wait until it runs again, a crashed one's never return.
+ * So do the calls on the locks it holds.
+ */
+function crashAware<T extends object>(store: T, session: FakeSession): T {
   return new Proxy(store, {
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver);
       if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => (session.crashed ? hang() : value.apply(target, args));
+      return async (...args: unknown[]) => {
+        await session.running();
+        if (session.crashed) return hang();
+        const result = await value.apply(target, args);
+        return property === 'acquireLock' ? crashAware(result as Lock, session) : result;
+      };
     },
   });
 }

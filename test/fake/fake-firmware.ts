@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { posix } from 'node:path';
 import type { FakeDomain, FakeFile, FakeHost } from './fake-host.js';
 import { readDomainXml } from './guest-xml.js';
 import type { ExecResult } from './src-imports.js';
@@ -8,13 +9,18 @@ import { UndefineFlags } from './src-imports.js';
  * Firmware state as libvirt and QEMU keep it on a host: a UEFI guest's NVRAM file (created from the template at the
  * first start when missing), a vTPM's state directory under /var/lib/libvirt/swtpm/<uuid>/ (swtpm_setup makes a fresh
  * one when missing; undefine deletes it unless told to keep it). QEMU and swtpm write their last state as they exit.
- * And the shell commands that carry such files: find, sha256sum, od, tar -x.
+ * And the shell commands that carry such files: find, sha256sum, tar -c and tar -x. The fake's archive is its own
+ * format (a JSON line per entry, then the file's raw bytes): carry-files passes it on without reading it, and a copy
+ * that went through a UTF-8 decode would not come out whole.
  */
 
 export const SWTPM_DIR = '/var/lib/libvirt/swtpm';
 const EXIT_MARK = '+exit';
 
-const ok = (stdout = ''): ExecResult => ({ stdout, stderr: '', code: 0 });
+/** What a fake command writes: text, or bytes (an archive); FakeShell gives it as `exec` or `execBuffer` asked. */
+export type ShellResult = ExecResult<string | Buffer>;
+
+const ok = (stdout: string | Buffer = ''): ShellResult => ({ stdout, stderr: '', code: 0 });
 const fail = (stderr: string, code = 1): ExecResult => ({ stdout: '', stderr, code });
 
 export function tpmStateDir(uuid: string): string {
@@ -85,7 +91,7 @@ export function firmwareCommand(
   host: FakeHost,
   argv: readonly string[],
   stdin?: Buffer,
-): ExecResult | undefined {
+): ShellResult | undefined {
   const [command, ...args] = argv;
   const paths = args.slice(args.indexOf('--') + 1);
   const blobs = paths.map((path) => [path, host.files.get(path)] as const);
@@ -96,15 +102,8 @@ export function firmwareCommand(
     case 'sha256sum':
       if (missing !== undefined) return fail(`sha256sum: ${missing}: No such file or directory`);
       return ok(blobs.map(([path, file]) => `${sha256((file as Blob).data)}  ${path}\n`).join(''));
-    case 'od': {
-      if (missing !== undefined) return fail(`od: ${missing}: No such file or directory`);
-      const hex = Buffer.concat(blobs.map(([, file]) => (file as Blob).data)).toString('hex');
-      return ok(
-        `${(hex.match(/.{1,32}/g) ?? []).map((line) => ` ${line.replace(/(..)/g, '$1 ').trim()}`).join('\n')}\n`,
-      );
-    }
     case 'tar':
-      return untar(host, stdin ?? Buffer.alloc(0));
+      return argv.includes('-c') ? tarCreate(host, argv) : untar(host, argv, stdin ?? Buffer.alloc(0));
     default:
       return undefined;
   }
@@ -112,27 +111,64 @@ export function firmwareCommand(
 
 type Blob = Extract<FakeFile, { kind: 'blob' }>;
 
-/** `tar -x -p --same-owner -f - -C /` of a ustar archive: files and directories with their modes and owner names. */
-function untar(host: FakeHost, archive: Buffer): ExecResult {
-  const text = (start: number, length: number) =>
-    archive
-      .subarray(start, start + length)
-      .toString()
-      .replace(/\0.*$/s, '');
-  for (let offset = 0; offset + 512 <= archive.length; ) {
-    if (archive.subarray(offset, offset + 512).every((byte) => byte === 0)) break;
-    const prefix = text(offset + 345, 155);
-    const path = `/${prefix ? `${prefix}/` : ''}${text(offset, 100)}`.replace(/\/$/, '');
-    const mode = Number.parseInt(text(offset + 100, 8), 8).toString(8);
-    const size = Number.parseInt(text(offset + 124, 12), 8);
-    const [owner, group] = [text(offset + 265, 32), text(offset + 297, 32)];
-    if (text(offset + 156, 1) === '5') host.dirs.set(path, { mode, owner, group });
-    else {
-      mkdirs(host, [path.slice(0, path.lastIndexOf('/'))]);
-      const data = Buffer.from(archive.subarray(offset + 512, offset + 512 + size));
-      host.files.set(path, { kind: 'blob', data, mode, owner, group });
+/** One entry of the fake's archive: a JSON line (path relative to `-C`, attributes, a file's size), then a file's bytes. */
+interface ArchivedEntry {
+  path: string;
+  type: 'file' | 'dir';
+  mode: string;
+  owner: string;
+  group: string;
+  size: number;
+}
+
+/** `tar -c -f - -C DIR -- NAME...`: each name with everything under it, or exit 2 naming what is missing. */
+function tarCreate(host: FakeHost, argv: readonly string[]): ShellResult {
+  const dir = argv[argv.indexOf('-C') + 1] ?? '/';
+  const parts: Buffer[] = [];
+  const add = (entry: ArchivedEntry, data: Buffer = Buffer.alloc(0)) =>
+    parts.push(Buffer.from(`${JSON.stringify(entry)}\n`), data);
+  const errors: string[] = [];
+  for (const name of argv.slice(argv.indexOf('--') + 1)) {
+    const root = posix.join(dir, name);
+    const under = (key: string) => key === root || key.startsWith(`${root}/`);
+    const count = parts.length;
+    for (const [key, { mode, owner, group }] of host.dirs)
+      if (under(key)) add({ path: posix.relative(dir, key), type: 'dir', mode, owner, group, size: 0 });
+    for (const [key, file] of host.files) {
+      if (!under(key) || file.kind !== 'blob') continue;
+      const { mode, owner, group, data } = file;
+      add({ path: posix.relative(dir, key), type: 'file', mode, owner, group, size: data.length }, data);
     }
-    offset += 512 + Math.ceil(size / 512) * 512;
+    if (parts.length === count) errors.push(`tar: ${name}: Cannot stat: No such file or directory`);
+  }
+  if (errors.length > 0)
+    return fail([...errors, 'tar: Exiting with failure status due to previous errors'].join('\n'), 2);
+  return ok(Buffer.concat(parts));
+}
+
+/** `tar -x -p --same-owner -f - -C DIR` of the fake's archive: files and directories with their modes and owners. */
+function untar(host: FakeHost, argv: readonly string[], archive: Buffer): ShellResult {
+  const dir = argv[argv.indexOf('-C') + 1] ?? '/';
+  for (let offset = 0; offset < archive.length; ) {
+    const newline = archive.indexOf('\n', offset);
+    let entry: ArchivedEntry;
+    try {
+      entry = JSON.parse(archive.subarray(offset, newline).toString()) as ArchivedEntry;
+    } catch {
+      return fail('tar: This does not look like a tar archive', 2);
+    }
+    const { path, type, size, ...attributes } = entry;
+    const at = posix.join(dir, path);
+    if (type === 'dir') host.dirs.set(at, attributes);
+    else {
+      mkdirs(host, [posix.dirname(at)]);
+      host.files.set(at, {
+        kind: 'blob',
+        data: Buffer.from(archive.subarray(newline + 1, newline + 1 + size)),
+        ...attributes,
+      });
+    }
+    offset = newline + 1 + size;
   }
   return ok();
 }
@@ -167,7 +203,7 @@ function find(host: FakeHost, argv: readonly string[]): ExecResult {
 }
 
 /** `mkdir -p -- PATH`: the directory and its missing parents, owned by root. */
-export function mkdirs(host: FakeHost, args: readonly string[]): ExecResult {
+export function mkdirs(host: FakeHost, args: readonly string[]): ShellResult {
   for (const path of args.filter((arg) => arg.startsWith('/'))) {
     const parts = path.split('/').filter(Boolean);
     for (let i = 1; i <= parts.length; i++) {

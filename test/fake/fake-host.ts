@@ -10,6 +10,8 @@ export interface FakeBlockJob {
   cur: number;
   end: number;
   bytesPerPoll: number;
+  /** Bytes per second, as blockJobSetSpeed set it (0: unlimited); reported, not enforced. */
+  speed?: number;
   destination: { address: string; port: number; exportName: string };
 }
 
@@ -31,7 +33,8 @@ export interface FakeDomain {
 
 /** A file on the host. An image's `data` stands for its contents: a copy is complete when the data matches. */
 export type FakeFile =
-  | { kind: 'image'; virtualSize: number; data: string }
+  /** `allocatedBytes`: data from offset 0, zeros after (`qemu-img map`); the whole image when absent. */
+  | { kind: 'image'; virtualSize: number; data: string; allocatedBytes?: number }
   | { kind: 'text'; text: string }
   | { kind: 'blob'; data: Buffer; mode: string; owner: string; group: string };
 

@@ -12,7 +12,6 @@ import {
   type HostsPort,
   type LibvirtClient,
   LibvirtErrorCode,
-  type RemoteShell,
 } from './src-imports.js';
 
 const DIRTY_BYTES_PER_WRITE = 1 << 20;
@@ -88,7 +87,7 @@ export class FakeHypervisor {
       return host;
     };
     const hosts: HostsPort = {
-      ssh: async (name) => new FakeShell(reachable(name), this, session) as unknown as RemoteShell,
+      ssh: async (name) => new FakeShell(reachable(name), this, session),
       libvirt: async (name) => {
         const cached = clients.get(name);
         if (cached && !cached.closed) return cached as unknown as LibvirtClient;
@@ -155,12 +154,18 @@ export class FakeHypervisor {
 
   /**
    * QEMU ends the mirror job of a disk and libvirt says so with a block-job event: failed (1, its export went away)
-   * by default, or completed (0) or cancelled (2).
+   * by default, or completed (0) or cancelled (2). With `error`, QEMU's BLOCK_JOB_COMPLETED event carries that text
+   * first (libvirt names the job `copy-<disk>-<node>`).
    */
-  failJob(hostName: string, vm: string, disk: string, status = 1): void {
+  failJob(hostName: string, vm: string, disk: string, status = 1, error?: string): void {
     const domain = this.domainNamed(this.host(hostName), vm);
     domain.jobs.delete(disk);
     const ref: DomainRef = { name: domain.name, uuid: domain.uuid, id: domain.id };
+    if (error !== undefined) {
+      const data = { device: `copy-${disk}-libvirt-1-format`, type: 'mirror', error };
+      for (const client of this.clients)
+        if (client.host.name === hostName) client.deliverQemu(ref, 'BLOCK_JOB_COMPLETED', data);
+    }
     this.emit(hostName, ref, { kind: 'block-job', disk, type: 2, status });
   }
 

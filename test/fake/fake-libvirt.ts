@@ -33,6 +33,7 @@ export class FakeLibvirtClient {
   private readonly listeners = new Set<EventListener>();
   private readonly closeListeners = new Set<(error: Error | null) => void>();
   private readonly registrations = new Map<number, { eventId: number; uuid: string | null }>();
+  private readonly qemuRegistrations = new Map<number, { event: string | null; uuid: string | null }>();
   private nextCallbackId = 1;
   closed = false;
 
@@ -103,6 +104,40 @@ export class FakeLibvirtClient {
           `could not find event callback ${callbackId} for deletion`,
         );
     });
+  }
+
+  /** QMP events by name for one domain (or all): the engine hears BLOCK_JOB_COMPLETED's error text through them. */
+  registerQemuMonitorEvent(domain: DomainRef | null, event: string | null): Promise<number> {
+    return this.call('registerQemuMonitorEvent', () => {
+      const id = this.nextCallbackId++;
+      this.qemuRegistrations.set(id, { event, uuid: domain?.uuid ?? null });
+      return id;
+    });
+  }
+
+  deregisterQemuMonitorEvent(callbackId: number): Promise<void> {
+    return this.call('deregisterQemuMonitorEvent', () => {
+      this.qemuRegistrations.delete(callbackId);
+    });
+  }
+
+  /** A QMP event of the domain's QEMU, with its data as JSON text, to every matching registration. */
+  deliverQemu(domain: DomainRef, event: string, data: unknown): void {
+    if (this.closed || this.session.crashed) return;
+    for (const [callbackId, registration] of this.qemuRegistrations) {
+      if (registration.event !== null && registration.event !== event) continue;
+      if (registration.uuid !== null && registration.uuid !== domain.uuid) continue;
+      const message: LibvirtEvent = {
+        kind: 'qemu-monitor',
+        callbackId,
+        domain,
+        event,
+        seconds: 0n,
+        micros: 0,
+        details: JSON.stringify(data),
+      };
+      for (const listener of [...this.listeners]) listener(message);
+    }
   }
 
   /** libvirtd sends one message per matching registration; every listener sees each. */
@@ -347,7 +382,22 @@ export class FakeLibvirtClient {
     return this.call('getBlockJobInfo', () => {
       const domain = this.active(ref);
       const job = this.world.advanceJob(this.host, domain, disk);
-      return job ? { type: COPY_JOB, bandwidth: 0n, cur: BigInt(job.cur), end: BigInt(job.end) } : null;
+      return job
+        ? { type: COPY_JOB, bandwidth: BigInt(job.speed ?? 0), cur: BigInt(job.cur), end: BigInt(job.end) }
+        : null;
+    });
+  }
+
+  /** Speeds in bytes per second only (the flag rehome always passes). */
+  blockJobSetSpeed(ref: DomainRef, disk: string, bandwidth: bigint): Promise<void> {
+    return this.call('blockJobSetSpeed', () => {
+      const job = this.active(ref).jobs.get(disk);
+      if (!job)
+        throw libvirtError(
+          LibvirtErrorCode.invalidArg,
+          `invalid argument: disk ${disk} does not have an active block job`,
+        );
+      job.speed = Number(bandwidth);
     });
   }
 

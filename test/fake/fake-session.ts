@@ -36,8 +36,27 @@ export class FakeSession {
     this.onCrash.push(listener);
   }
 
+  /**
+   * The process stops (SIGSTOP, a long pause) until `resumed` settles: every call it makes from now on, to the hosts
+   * or to the store, waits for that first. Calls already past this point finish.
+   */
+  stallUntil(resumed: Promise<unknown>): void {
+    this.stalled = resumed.then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+
+  /** Resolves once the process runs (at once unless stalled). */
+  running(): Promise<void> {
+    return this.stalled;
+  }
+
+  private stalled: Promise<void> = Promise.resolve();
+
   /** Awaited before a call acts; gives the call its number. */
   async enter(): Promise<number> {
+    await this.stalled;
     if (this.crashed) return hang();
     const call = ++this.calls;
     if (this.crashPoint?.when === 'before' && call === this.crashPoint.call) {

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { firmwareCommand, mkdirs, removeTree } from './fake-firmware.js';
+import { firmwareCommand, mkdirs, removeTree, type ShellResult } from './fake-firmware.js';
 import type { FakeHost, FakeProcess } from './fake-host.js';
 import type { FakeHypervisor } from './fake-hypervisor.js';
 import type { FakeSession } from './fake-session.js';
@@ -28,6 +28,16 @@ export class FakeShell {
   }
 
   async exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    const result = await this.call(argv, options);
+    return { ...result, stdout: result.stdout.toString() };
+  }
+
+  async execBuffer(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult<Buffer>> {
+    const result = await this.call(argv, options);
+    return { ...result, stdout: Buffer.from(result.stdout) };
+  }
+
+  private async call(argv: readonly string[], options: ExecOptions): Promise<ShellResult> {
     const call = await this.session.enter();
     if (!this.host.reachable) throw new Error(`ssh: connect to host ${this.host.name}: No route to host`);
     this.host.commands.push([...argv]);
@@ -38,7 +48,7 @@ export class FakeShell {
     return result;
   }
 
-  private run(argv: readonly string[], stdin?: Buffer): ExecResult {
+  private run(argv: readonly string[], stdin?: Buffer): ShellResult {
     const [command, ...args] = argv;
     switch (command) {
       case 'test':
@@ -88,6 +98,17 @@ export class FakeShell {
       const image = this.host.image(path);
       if (!image) return fail(`qemu-img: Could not open '${path}': No such file or directory`);
       return ok(JSON.stringify({ 'virtual-size': image.virtualSize, format: 'qcow2', filename: path }));
+    }
+    if (args[0] === 'map') {
+      const path = args[args.length - 1] ?? '';
+      const image = this.host.image(path);
+      if (!image) return fail(`qemu-img: Could not open '${path}': No such file or directory`);
+      const data = Math.min(image.allocatedBytes ?? image.virtualSize, image.virtualSize);
+      const extents = [
+        { start: 0, length: data, data: true, zero: false },
+        { start: data, length: image.virtualSize - data, data: false, zero: true },
+      ];
+      return ok(JSON.stringify(extents.filter((e) => e.length > 0)));
     }
     return fail(`qemu-img: unknown command ${args[0]}`);
   }

@@ -17,7 +17,7 @@ export type { LibvirtEvent } from '../../src/libvirt/protocol/events.js';
 export type { DomainRef, NetworkRef } from '../../src/libvirt/protocol/types.js';
 export { MigrationContext } from '../../src/migration/engine/context.js';
 export { runSteps, StepBlockedError, StepFailedError, undoSteps } from '../../src/migration/engine/runner.js';
-export type { Step } from '../../src/migration/engine/step.js';
+export { concurrently, flattenSteps, type Step } from '../../src/migration/engine/step.js';
 export type { Runtime } from '../../src/migration/runtime.js';
 export { allSteps, cancel, rebootNow, runCutover, undoSetFor } from '../../src/migration/services/cutover.js';
 export { contextFor } from '../../src/migration/services/locate.js';
@@ -35,6 +35,6 @@ export type { HostsPort, MigrationJob, ProgressEvent } from '../../src/migration
 export { LockedError, LockLostError, PhaseConflictError } from '../../src/store/errors.js';
 export type { Phase } from '../../src/store/phases.js';
 export { openSqliteStore } from '../../src/store/sqlite/open.js';
-export type { AuditEntry, MigrationRecord, Store } from '../../src/store/types.js';
+export type { AuditEntry, Lock, MigrationRecord, Store } from '../../src/store/types.js';
 export type { RemoteShell } from '../../src/sync/remote.js';
 export { tempDbPath } from '../integration/helpers/temp-store.js';

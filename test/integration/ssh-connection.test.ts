@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -85,6 +85,50 @@ test.serial('exec passes a hostile argv through unchanged and runs nothing from 
   t.is(failing.stderr, 'oops\n');
   t.false(existsSync(pwned));
 });
+
+test.serial(
+  'execBuffer gives stdout byte for byte, and a Buffer goes to stdin the same (a tar archive both ways)',
+  async (t) => {
+    const { sshd, dir } = state;
+    // Every byte value, and sequences that are not UTF-8: a UTF-8 decode on the way would change them.
+    const bytes = Buffer.concat([
+      Buffer.from(Array.from({ length: 256 }, (_, i) => i)),
+      Buffer.from([0xc3, 0x28]),
+    ]);
+    mkdirSync(join(dir, 'from/state'), { recursive: true });
+    writeFileSync(join(dir, 'from/state/vars.fd'), bytes, { mode: 0o600 });
+    const connection = await SshConnection.connect('testhost', {
+      configFile: sshd.sshConfigFile,
+      agentSocket: null,
+    });
+    try {
+      const read = await connection.execBuffer(['cat', join(dir, 'from/state/vars.fd')]);
+      t.true(Buffer.isBuffer(read.stdout) && read.stdout.equals(bytes));
+      const text = await connection.exec(['cat', join(dir, 'from/state/vars.fd')]);
+      t.false(Buffer.from(text.stdout).equals(bytes), 'exec decodes stdout as UTF-8: not for bytes');
+      const archive = await connection.execBuffer([
+        'tar',
+        '-c',
+        '-f',
+        '-',
+        '-C',
+        join(dir, 'from'),
+        '--',
+        'state',
+      ]);
+      t.is(archive.code, 0, archive.stderr);
+      mkdirSync(join(dir, 'to'));
+      const untar = await connection.exec(['tar', '-x', '-p', '-f', '-', '-C', join(dir, 'to')], {
+        stdin: archive.stdout,
+      });
+      t.is(untar.code, 0, untar.stderr);
+      t.true(readFileSync(join(dir, 'to/state/vars.fd')).equals(bytes));
+      t.is(statSync(join(dir, 'to/state/vars.fd')).mode & 0o777, 0o600);
+    } finally {
+      connection.close();
+    }
+  },
+);
 
 test.serial('exec times out', async (t) => {
   const { sshd } = state;

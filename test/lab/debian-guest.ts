@@ -52,42 +52,68 @@ export interface DebianImage {
   disk: string;
 }
 
-function mmdebstrapArgv(rootDir: string): string[] {
+/**
+ * One image built by buildDebianImage: the lab guest, or a variant of it with more packages, more customize hooks
+ * and a bigger disk (the Vagrant box of test/lab/vagrant-box.ts).
+ */
+export interface DebianImageVariant {
+  /** Cache directory under the lab cache. */
+  name: string;
+  /** Packages besides DEBIAN_PACKAGES. */
+  packages: readonly string[];
+  /** Scripts run after the guest's customize.sh, as `sh SCRIPT ROOT`. */
+  customize: readonly string[];
+  diskMiB: number;
+}
+
+export const DEBIAN_GUEST: DebianImageVariant = {
+  name: 'debian',
+  packages: [],
+  customize: [],
+  diskMiB: DISK_SIZE_MIB,
+};
+
+function mmdebstrapArgv(rootDir: string, variant: DebianImageVariant = DEBIAN_GUEST): string[] {
   const guestDir = path.join(labSourceDir, 'guest-debian');
   return [
     'mmdebstrap',
     '--variant=apt',
-    `--include=${DEBIAN_PACKAGES.join(',')}`,
+    `--include=${[...DEBIAN_PACKAGES, ...variant.packages].join(',')}`,
     ...['doc', 'man', 'locale', 'info'].map((dir) => `--dpkgopt=path-exclude=/usr/share/${dir}/*`),
     '--aptopt=Acquire::Languages "none"',
     // A small initrd: only what mounts the root (ext4 is built into the cloud kernel). Set before the kernel's
     // postinst makes it.
     `--setup-hook=mkdir -p "$1/etc/initramfs-tools/conf.d" "$1/usr/share/initramfs-tools/modules.d" && echo MODULES=list >"$1/etc/initramfs-tools/conf.d/rehome.conf" && printf 'virtio_pci\\nvirtio_blk\\n' >"$1/usr/share/initramfs-tools/modules.d/rehome"`,
     `--customize-hook=sh ${path.join(guestDir, 'customize.sh')} "$1" ${guestDir}`,
+    ...variant.customize.map((script) => `--customize-hook=sh ${script} "$1"`),
     SUITE,
     rootDir,
     MIRROR,
   ];
 }
 
-async function inputsDigest(): Promise<string> {
+async function inputsDigest(variant: DebianImageVariant): Promise<string> {
   const hash = createHash('sha256');
   hash.update(
-    `${IMAGE_LAYOUT}\0${mmdebstrapArgv('ROOT').join('\0')}\0${DISK_SIZE_MIB}\0${PARTITION_START_MIB}\0`,
+    `${IMAGE_LAYOUT}\0${mmdebstrapArgv('ROOT', variant).join('\0')}\0${variant.diskMiB}\0${PARTITION_START_MIB}\0`,
   );
   for (const file of GUEST_FILES) hash.update(await readFile(path.join(labSourceDir, 'guest-debian', file)));
+  for (const script of variant.customize) hash.update(await readFile(script));
   return hash.digest('hex');
 }
 
 /** Builds (or finds in the cache) the Debian guest image: ~1 min with a reachable mirror, 0 s when cached. */
-export async function buildDebianImage(progress: Progress = silent): Promise<DebianImage> {
-  const cache = path.join(labPaths().cache, 'debian');
+export async function buildDebianImage(
+  progress: Progress = silent,
+  variant: DebianImageVariant = DEBIAN_GUEST,
+): Promise<DebianImage> {
+  const cache = path.join(labPaths().cache, variant.name);
   const image = {
     kernel: path.join(cache, 'vmlinuz'),
     initrd: path.join(cache, 'initrd.img'),
     disk: path.join(cache, 'disk.qcow2'),
   };
-  const digest = await inputsDigest();
+  const digest = await inputsDigest(variant);
   const stamp = path.join(cache, 'stamp');
   const cached = await readFile(stamp, 'utf8').catch(() => '');
   if (
@@ -95,14 +121,14 @@ export async function buildDebianImage(progress: Progress = silent): Promise<Deb
     (await Promise.all(Object.values(image).map((f) => stat(f).catch(() => null)))).every(Boolean)
   )
     return image;
-  progress(`building the Debian ${SUITE} guest image with mmdebstrap (${MIRROR})`);
+  progress(`building the Debian ${SUITE} image ${variant.name} with mmdebstrap (${MIRROR})`);
   await rm(cache, { recursive: true, force: true });
   await mkdir(cache, { recursive: true });
   // The chroot (with /proc, /sys, /dev mounted while mmdebstrap runs) lives outside the lab dir, whose teardown
   // unmounts what it finds mounted below it.
   const work = await mkdtemp(path.join(tmpdir(), 'rehome-debian-'));
   try {
-    await buildInto(work, image);
+    await buildInto(work, image, variant);
   } finally {
     await rm(work, { recursive: true, force: true });
   }
@@ -110,9 +136,9 @@ export async function buildDebianImage(progress: Progress = silent): Promise<Deb
   return image;
 }
 
-async function buildInto(work: string, image: DebianImage): Promise<void> {
+async function buildInto(work: string, image: DebianImage, variant: DebianImageVariant): Promise<void> {
   const rootDir = path.join(work, 'root');
-  await run(mmdebstrapArgv(rootDir), { timeout: 900_000 });
+  await run(mmdebstrapArgv(rootDir, variant), { timeout: 900_000 });
   const boot = await readdir(path.join(rootDir, 'boot'));
   const kernel = boot.find((name) => /^vmlinuz-.*-cloud-amd64$/.test(name));
   const initrd = boot.find((name) => /^initrd\.img-.*-cloud-amd64$/.test(name));
@@ -122,9 +148,9 @@ async function buildInto(work: string, image: DebianImage): Promise<void> {
   await cp(path.join(rootDir, 'boot', initrd), image.initrd);
   // GPT with one Linux partition, the ext4 root written straight into it (mkfs.ext4 -E offset): no loop device.
   const raw = path.join(work, 'disk.raw');
-  await run(['truncate', '-s', `${DISK_SIZE_MIB}M`, raw]);
+  await run(['truncate', '-s', `${variant.diskMiB}M`, raw]);
   await run(['sfdisk', '--quiet', raw], {
-    input: `label: gpt\nstart=${PARTITION_START_MIB}MiB, size=${DISK_SIZE_MIB - 2}MiB, type=linux, name=root\n`,
+    input: `label: gpt\nstart=${PARTITION_START_MIB}MiB, size=${variant.diskMiB - 2}MiB, type=linux, name=root\n`,
   });
   await run([
     'mkfs.ext4',
@@ -137,7 +163,7 @@ async function buildInto(work: string, image: DebianImage): Promise<void> {
     '-d',
     rootDir,
     raw,
-    `${(DISK_SIZE_MIB - 2) * 1024}k`,
+    `${(variant.diskMiB - 2) * 1024}k`,
   ]);
   await run(['qemu-img', 'convert', '-f', 'raw', '-O', 'qcow2', raw, image.disk]);
 }

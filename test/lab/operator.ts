@@ -22,27 +22,28 @@ export async function makeOperatorKey(): Promise<string> {
   return `${files.key}.pub`;
 }
 
+/** The operator's ~/.ssh/config entry for one host: root, this key, host keys checked against its known_hosts. */
+export function sshConfigEntry(name: string, address: string, key: string): string {
+  return [
+    `Host ${name}`,
+    `  HostName ${address}`,
+    '  User root',
+    `  IdentityFile ${key}`,
+    '  IdentitiesOnly yes',
+    `  UserKnownHostsFile ${operatorFiles().knownHosts}`,
+    '  StrictHostKeyChecking yes',
+    '  ConnectTimeout 5',
+    '',
+  ].join('\n');
+}
+
 /**
  * ~/.ssh/config and known_hosts for the lab hosts, a rehome config naming them, and wrappers in ~/bin.
  * OpenSSH reads ~/.ssh from the passwd entry, not $HOME, so the ssh and scp wrappers pass -F explicitly.
  */
 export async function writeOperatorHome(hosts: string[]): Promise<void> {
   const files = operatorFiles();
-  const sshConfig = hosts
-    .map((name) =>
-      [
-        `Host ${name}`,
-        `  HostName ${hostAddress(name)}`,
-        '  User root',
-        `  IdentityFile ${files.key}`,
-        '  IdentitiesOnly yes',
-        `  UserKnownHostsFile ${files.knownHosts}`,
-        '  StrictHostKeyChecking yes',
-        '  ConnectTimeout 5',
-        '',
-      ].join('\n'),
-    )
-    .join('\n');
+  const sshConfig = hosts.map((name) => sshConfigEntry(name, hostAddress(name), files.key)).join('\n');
   await writeFile(files.sshConfig, sshConfig, { mode: 0o600 });
 
   const knownHosts: string[] = [];

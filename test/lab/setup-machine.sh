@@ -30,7 +30,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-# vagrant only checks vagrant/Vagrantfile in the tests (`vagrant validate`); the real multi-host lab needs hardware.
+# vagrant: `vagrant validate` of vagrant/Vagrantfile, and test/lab/vagrant.test.ts brings one of its hosts up in the lab
+# under TCG (the three-host lab with nested KVM needs hardware).
 if ! dpkg-query -W -f='${Status}' vagrant-libvirt 2>/dev/null | grep -q 'install ok installed'; then
   echo "setup: installing vagrant vagrant-libvirt" >&2
   export DEBIAN_FRONTEND=noninteractive

@@ -1,11 +1,15 @@
-import { execFileSync } from 'node:child_process';
 import test from 'ava';
 import { carryTree, parseFindOutput } from '../../src/sync/carry-files.js';
-import { ustar } from '../../src/sync/ustar.js';
 import { Lab } from '../fake/engine-harness.js';
+import type { FakeHost } from '../fake/fake-host.js';
 import type { RemoteShell } from '../fake/src-imports.js';
 
 const NVRAM = '/var/lib/libvirt/qemu/nvram/vm1_VARS.fd';
+/** Like an OVMF variable store: mostly 0xff, with NULs and bytes that are not UTF-8. */
+const VARS = Buffer.concat([
+  Buffer.from([0x00, 0xff, 0xfe, 0x80, 0xc3, 0x28, 0x0a]),
+  Buffer.alloc(4096, 0xff),
+]);
 
 test('find output: files and directories with owners and modes, parents first, spaces kept', (t) => {
   const out = 'f 600 tss tss 103 111 12 /s/a b/c\0d 700 tss tss 103 111 4096 /s/a b\0';
@@ -18,77 +22,90 @@ test('find output: files and directories with owners and modes, parents first, s
   });
 });
 
-test('ustar: headers GNU tar accepts (checksum, owner names, prefix for long paths), data padded to blocks', (t) => {
-  const long = `${'d/'.repeat(60)}file`;
-  const archive = ustar(
-    [
-      { type: 'dir', path: 'a', mode: '711', owner: 'root', group: 'root', uid: 0, gid: 0 },
-      {
-        type: 'file',
-        path: long,
-        mode: '600',
-        owner: 'tss',
-        group: 'tss',
-        uid: 103,
-        gid: 111,
-        data: Buffer.from('x'),
-      },
-    ],
-    0,
-  );
-  t.is(archive.length, 512 * 5);
-  const second = archive.subarray(512, 1024);
-  let sum = 0;
-  for (const [i, byte] of second.entries()) sum += i >= 148 && i < 156 ? 32 : byte;
-  t.is(Number.parseInt(second.subarray(148, 154).toString(), 8), sum);
-  t.is(second.subarray(265, 268).toString(), 'tss');
-  t.is(`${second.subarray(345, 345 + 119).toString()}/${second.subarray(0, 4).toString()}`, long);
-  // And GNU tar reads it so: names, modes, owners, sizes.
-  const listing = execFileSync('tar', ['-tvf', '-'], { input: archive }).toString().split('\n');
-  t.regex(listing[0] ?? '', /^drwx--x--x root\/root +0 \S+ \S+ a\/$/);
-  t.regex(listing[1] ?? '', new RegExp(`^-rw------- tss/tss +1 \\S+ \\S+ ${long}$`));
-});
+function blobOf(host: FakeHost, path: string): Buffer | undefined {
+  const file = host.files.get(path);
+  return file?.kind === 'blob' ? file.data : undefined;
+}
 
-test('a copy that reads back different on the target is refused, and the source is only read', async (t) => {
-  const lab = new Lab(t, { nvram: true, tpm: true });
-  const hosts = lab.process('carry').session.hosts;
-  const from = await hosts.ssh('src');
-  const real = await hosts.ssh('dst');
-  // A target whose disk flips the last data byte of the archive: what it stores is not what was sent.
-  const corrupting: RemoteShell = {
+/** The target as `to`, with `after` run on the fake host once its `tar -x` returned. */
+function afterUntar(real: RemoteShell, after: () => void): RemoteShell {
+  return {
     name: real.name,
-    exec: (argv, options) => {
-      if (argv[0] !== 'tar' || !Buffer.isBuffer(options?.stdin)) return real.exec(argv, options);
-      const stdin = Buffer.from(options.stdin);
-      const last = stdin.length - 1024 - 512;
-      let i = last;
-      while (i > 0 && stdin[i] === 0) i--;
-      stdin[i] = (stdin[i] ?? 0) ^ 1;
-      return real.exec(argv, { ...options, stdin });
+    exec: async (argv, options) => {
+      const result = await real.exec(argv, options);
+      if (argv[0] === 'tar') after();
+      return result;
     },
   };
-  const roots = [NVRAM, `/var/lib/libvirt/swtpm/${lab.guest.uuid}`];
-  await t.throwsAsync(carryTree(from, corrupting, roots), { message: /differs from the source \(sha256 of/ });
-  const carried = await carryTree(from, real, roots);
+}
+
+test('binary files go byte for byte through tar -c on the source and tar -x on the target, which only is written', async (t) => {
+  const lab = new Lab(t, { nvram: true, tpm: true });
+  const src = lab.fake.host('src');
+  const dst = lab.fake.host('dst');
+  const nvram = src.files.get(NVRAM);
+  if (nvram?.kind === 'blob') nvram.data = Buffer.from(VARS);
+  const hosts = lab.process('carry').session.hosts;
+  const tpm = `/var/lib/libvirt/swtpm/${lab.guest.uuid}`;
+  const carried = await carryTree(await hosts.ssh('src'), await hosts.ssh('dst'), [NVRAM, tpm]);
   t.deepEqual(
-    carried.map((e) => `${e.type} ${e.mode} ${e.owner} ${e.path.split('/').pop()}`),
+    carried.map(
+      (e) => `${e.type} ${e.mode} ${e.owner}:${e.group} ${e.size ?? '-'} ${e.path.split('/').pop()}`,
+    ),
     [
-      'file 600 libvirt-qemu vm1_VARS.fd',
-      'dir 711 root 6f1e1c2a-0d3b-4b7e-9a51-3c0d2e4f5a61',
-      'dir 700 tss tpm2',
-      'file 600 tss tpm2-00.permall',
+      `file 600 libvirt-qemu:libvirt-qemu ${VARS.length} vm1_VARS.fd`,
+      'dir 711 root:root - 6f1e1c2a-0d3b-4b7e-9a51-3c0d2e4f5a61',
+      'dir 700 tss:tss - tpm2',
+      'file 600 tss:tss 40 tpm2-00.permall',
     ],
   );
-  const source = lab.fake.host('src').files.get(NVRAM);
-  const target = lab.fake.host('dst').files.get(NVRAM);
-  t.true(source?.kind === 'blob' && target?.kind === 'blob' && source.data.equals(target.data));
+  t.true(blobOf(dst, NVRAM)?.equals(VARS), 'the NVRAM bytes on the target');
+  t.true(
+    blobOf(dst, `${tpm}/tpm2/tpm2-00.permall`)?.equals(blobOf(src, `${tpm}/tpm2/tpm2-00.permall`) as Buffer),
+  );
+  t.deepEqual(dst.dirs.get(`${tpm}/tpm2`), { mode: '700', owner: 'tss', group: 'tss' });
   t.deepEqual(
-    lab.fake.host('src').commands.map((argv) => argv[0]),
-    ['find', 'sha256sum', 'od', 'find', 'sha256sum', 'od'],
+    src.commands.map((argv) => argv.join(' ')),
+    [
+      `find ${NVRAM} ${tpm} -printf %y %m %u %g %U %G %s %p\\0`,
+      `tar -c -f - -C / -- ${NVRAM.slice(1)} ${tpm.slice(1)}`,
+      `sha256sum -- ${NVRAM} ${tpm}/tpm2/tpm2-00.permall`,
+    ],
     'the source is only read',
   );
-  await t.throwsAsync(carryTree(from, real, ['/var/lib/libvirt/swtpm/missing']), {
-    message: /find on src exited 1/,
+  t.deepEqual(
+    dst.commands.map((argv) => argv.slice(0, 2).join(' ')),
+    ['rm -rf', 'tar -x', 'sha256sum --', `find ${NVRAM}`],
+  );
+  t.deepEqual(dst.commands[1], ['tar', '-x', '-p', '--same-owner', '-f', '-', '-C', '/']);
+});
+
+test('a copy that reads back different on the target is refused, and so is a source that cannot be read', async (t) => {
+  const lab = new Lab(t, { nvram: true, tpm: true });
+  const dst = lab.fake.host('dst');
+  const hosts = lab.process('carry').session.hosts;
+  const from = await hosts.ssh('src');
+  const to = await hosts.ssh('dst');
+  const roots = [NVRAM, `/var/lib/libvirt/swtpm/${lab.guest.uuid}`];
+  // A target whose disk flips a bit of what it stored: sizes and owners agree, the sha256 does not.
+  const flipping = afterUntar(to, () => {
+    const data = blobOf(dst, NVRAM) as Buffer;
+    data[data.length - 1] = (data[data.length - 1] ?? 0) ^ 1;
   });
-  await t.throwsAsync(carryTree(from, real, ['/var/lib/../etc']), { message: /not a plain absolute path/ });
+  await t.throwsAsync(carryTree(from, flipping, roots), {
+    message: new RegExp(`differs from the source \\(sha256 of ${NVRAM}\\)`),
+  });
+  // A target where a file is not there after the extraction: the listing says so.
+  const permall = `${roots[1]}/tpm2/tpm2-00.permall`;
+  const losing = afterUntar(to, () => dst.files.delete(permall));
+  const lost = await t.throwsAsync(carryTree(from, losing, roots));
+  t.regex(lost?.message ?? '', /differs from the source:\n/);
+  t.true(lost?.message.endsWith(`file 600 tss:tss 40 ${permall}`), lost?.message);
+  await t.notThrowsAsync(carryTree(from, to, roots));
+  await t.throwsAsync(carryTree(from, to, ['/var/lib/libvirt/swtpm/missing']), {
+    message: /(find|tar) on src exited [12]: .*No such file or directory/,
+  });
+  const sent = dst.commands.length;
+  await t.throwsAsync(carryTree(from, to, ['/var/lib/../etc']), { message: /not a plain absolute path/ });
+  t.is(dst.commands.length, sent, 'nothing is removed on the target for a path refused');
 });

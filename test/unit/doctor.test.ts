@@ -58,9 +58,16 @@ function ports(hosts: Record<string, FakeHost>): DoctorPorts {
         const ok = (stdout: string) => ({ stdout, stderr: '', code: 0 });
         if (command === 'which') return ok(host.which);
         if (command === 'ls') return ok(host.listing);
-        if (command === 'cat') {
-          const file = (rest.at(-1) ?? '').replace(`${CERT_DIR}/`, '');
-          return host.files[file] ? ok(host.files[file]) : { stdout: '', stderr: 'No such file', code: 1 };
+        if (command === 'grep') {
+          // grep -a -H '' -- PATHS: each line after its path; a missing file on stderr, and exit 2.
+          const paths = rest.slice(rest.indexOf('--') + 1);
+          const text = (path: string) => host.files[path.replace(`${CERT_DIR}/`, '')];
+          const stdout = paths.flatMap((path) =>
+            (text(path) ?? '').split('\n').flatMap((line) => (line ? [`${path}:${line}\n`] : [])),
+          );
+          const missing = paths.filter((path) => text(path) === undefined);
+          const stderr = missing.map((path) => `grep: ${path}: No such file or directory\n`).join('');
+          return { stdout: stdout.join(''), stderr, code: missing.length ? 2 : 0 };
         }
         if (command === 'df') return host.df;
         if (command === 'date') return ok(`${((now - 5 + host.skewMs) / 1000).toFixed(9)}\n`);
@@ -196,6 +203,15 @@ const breakages: [string, (host: FakeHost) => void, DoctorCheckName, 'fail' | 'w
     'tls-files',
     'fail',
     /missing in \/etc\/pki\/qemu: server-cert\.pem/,
+  ],
+  [
+    'a listed certificate that cannot be read (a dangling link)',
+    (h) => {
+      delete h.files['server-cert.pem'];
+    },
+    'tls-chain',
+    'fail',
+    /^server-cert\.pem: grep: \/etc\/pki\/qemu\/server-cert\.pem: No such file or directory$/,
   ],
   [
     'a certificate of another CA',

@@ -88,6 +88,24 @@ test('link speed: the flag, else the config, else the measured figure, each name
   t.deepEqual(linkSpeed(undefined, drainSettings({})), { mibPerSec: 219, source: 'measured-in-design' });
 });
 
+test('with a --bandwidth budget below the link, ETAs are the allocated bytes over the budget, not the disk size', (t) => {
+  const budget = linkSpeed(undefined, drainSettings({}), 10 * MiB);
+  t.deepEqual(budget, { mibPerSec: 10, source: 'bandwidth' });
+  t.deepEqual(
+    linkSpeed(50, drainSettings({}), 100 * MiB),
+    { mibPerSec: 50, source: 'flag' },
+    'above the link: the link',
+  );
+  const report = planHostDrain('src', fleet(), { linkSpeed: budget });
+  const big = report.decisions.find((d) => d.vm === 'big');
+  // 300 MiB allocated of a 1 TiB disk: 30 s at 10 MiB/s (the budget counts no zero region), not 29 h.
+  t.is(big?.etaSeconds, 30);
+  t.regex(
+    formatDrainPlan(report),
+    /at 10 MiB\/s \(the --bandwidth of each mirror, which counts only the bytes sent\)/,
+  );
+});
+
 test('an unreachable source is an error; an unreachable target is named and not used', (t) => {
   const facts = fleet();
   t.throws(() => planHostDrain('src', { ...facts, unreachable: ['src'] }, { linkSpeed: speed }), {

@@ -58,6 +58,9 @@ test('a target that goes away during the initial copy is seen at its next check:
     JSON.stringify(audit.filter((e) => e.outcome === 'error').map((e) => [e.step, e.detail.error])),
   );
   t.true(['rolled-back', 'failed'].includes(record.phase), record.phase);
+  // An undo that cannot finish keeps the rollback's cause first: status says what went wrong, then what is left.
+  if (record.phase === 'failed')
+    t.regex(record.lastError ?? '', /^Step wait-ready failed: .*dst.*; then undo of \S+ failed: /);
   // The source runs as before, without a mirror job.
   const source = lab.fake.host('src').domainByUuid(lab.guest.uuid);
   t.is(source?.state, 'running');
@@ -69,4 +72,22 @@ test('a target that goes away during the initial copy is seen at its next check:
   t.is((await lab.migration()).phase, 'rolled-back');
   t.deepEqual(lab.fake.host('dst').liveExports(), []);
   t.false([...lab.fake.host('dst').files.keys()].some((path) => path.includes('vm1')));
+});
+
+test('a copy job that QEMU ends on an error fails the migration with QEMU’s words, the source untouched', async (t) => {
+  const lab = new Lab(t);
+  lab.fake.mirrorBytesPerPoll = 1 << 20; // a copy of many seconds
+  const process = lab.process('migrate');
+  const running = migrate(process.rt, { vm: 'vm1', to: 'dst' }, (event) => {
+    if (event.step === 'wait-ready' && event.status === 'start')
+      setTimeout(() => lab.fake.failJob('src', 'vm1', 'vda', 1, 'No space left on device'), 100);
+  });
+  const error = await t.throwsAsync(running);
+  t.regex(error?.message ?? '', /the block job of vda ended before it was ready: No space left on device/);
+  const record = await lab.migration();
+  t.is(record.phase, 'rolled-back');
+  t.regex(record.lastError ?? '', /No space left on device/);
+  t.is(lab.fake.host('src').domainByUuid(lab.guest.uuid)?.state, 'running');
+  t.deepEqual(lab.fake.host('dst').liveExports(), []);
+  assertNeverTwoCopies(t, lab);
 });

@@ -7,6 +7,7 @@ const SPEED_SOURCE = {
   flag: 'from --link-speed',
   config: 'from placement.linkSpeedMiBps in the config',
   'measured-in-design': 'measured for a block copy over TLS',
+  bandwidth: 'the --bandwidth of each mirror, which counts only the bytes sent',
 } as const;
 
 /** `rehome plan drain` for people: a line per VM, its reason or blockers, totals, and with explain every candidate. */
@@ -29,7 +30,7 @@ export function formatDrainPlan(report: DrainPlanReport, options: { explain?: bo
   sections.push(
     [
       `${totals.placed} of ${totals.vms} VM${totals.vms === 1 ? '' : 's'} have a target, ${totals.blocked} blocked.`,
-      `To copy: ${formatBytes(totals.bytesToCopy)}, about ${formatEta(totals.etaSeconds ?? 0)} at ${report.linkSpeed.mibPerSec} MiB/s (${SPEED_SOURCE[report.linkSpeed.source]}).`,
+      `To copy: ${formatBytes(totals.bytesToCopy)}, about ${formatEta(totals.etaSeconds ?? 0)} at ${Number(report.linkSpeed.mibPerSec.toFixed(2))} MiB/s (${SPEED_SOURCE[report.linkSpeed.source]}).`,
       ...(report.hostStates.length > 0
         ? [`Not targets: ${report.hostStates.map((s) => `${s.host} (${s.state})`).join(', ')}.`]
         : []),

@@ -63,6 +63,8 @@ export const DestroyFlags = { default: 0, graceful: 1 } as const;
 export const BlockCopyFlags = { shallow: 1, reuseExt: 2, transientJob: 4, synchronousWrites: 8 } as const;
 /** VIR_DOMAIN_BLOCK_JOB_ABORT_*: `none` ends the job and waits, leaving the domain on its own disk (no pivot). */
 export const BlockJobAbortFlags = { none: 0, async: 1, pivot: 2 } as const;
+/** virDomainBlockJobSetSpeed: bandwidthBytes reads the speed in bytes per second (else MiB/s). */
+export const BlockJobSetSpeedFlags = { none: 0, bandwidthBytes: 1 } as const;
 export const BlockJobType = { unknown: 0, pull: 1, copy: 2, commit: 3, activeCommit: 4, backup: 5 } as const;
 export const BlockJobStatus = { completed: 0, failed: 1, canceled: 2, ready: 3 } as const;
 

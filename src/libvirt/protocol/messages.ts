@@ -151,6 +151,15 @@ export const encodeDomainString = (domain: DomainRef, value: string, flags: numb
     w.uint(flags);
   });
 
+/** remote_domain_block_job_set_speed_args: the disk, the speed (uhyper) and flags. */
+export const encodeBlockJobSetSpeed = (domain: DomainRef, disk: string, bandwidth: bigint, flags: number) =>
+  body((w) => {
+    writeDomain(w, domain);
+    w.string(disk);
+    w.uhyper(bandwidth);
+    w.uint(flags);
+  });
+
 export const encodeBlockCopy = (
   domain: DomainRef,
   disk: string,

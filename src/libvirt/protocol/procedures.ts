@@ -46,6 +46,7 @@ export const RemoteProcedure = {
   domainDestroyFlags: 234,
   domainBlockJobAbort: 237,
   domainGetBlockJobInfo: 238,
+  domainBlockJobSetSpeed: 239,
   domainShutdownFlags: 258,
   domainSetMetadata: 264,
   domainGetMetadata: 265,

@@ -53,24 +53,45 @@ export class MigrationContext {
     return this.hosts.libvirt(this.record.targetHost);
   }
 
-  async patchJob(update: Partial<MigrationJob>, patch: MigrationPatch = {}): Promise<void> {
-    this.record = await this.store.updateDetails(
-      this.record.id,
-      this.record.phase,
-      { ...patch, job: { ...this.job, ...update } },
-      this.guard?.fence,
-    );
+  /**
+   * Writes a change to the job. `update` may be a function of the job as it stands when the write runs: concurrent
+   * steps (see `concurrently`) each add to the same job, and their writes are queued one after the other, so that
+   * none is lost and each sees the phase the one before it left.
+   */
+  patchJob(
+    update: Partial<MigrationJob> | ((job: MigrationJob) => Partial<MigrationJob>),
+    patch: MigrationPatch = {},
+  ): Promise<void> {
+    return this.serially(async () => {
+      const change = typeof update === 'function' ? update(this.job) : update;
+      this.record = await this.store.updateDetails(
+        this.record.id,
+        this.record.phase,
+        { ...patch, job: { ...this.job, ...change } },
+        this.guard?.fence,
+      );
+    });
   }
 
-  async moveTo(phase: Phase, patch: MigrationPatch = {}): Promise<void> {
-    if (this.record.phase === phase) return;
-    this.record = await this.store.updatePhase(
-      this.record.id,
-      this.record.phase,
-      phase,
-      patch,
-      this.guard?.fence,
-    );
+  moveTo(phase: Phase, patch: MigrationPatch = {}): Promise<void> {
+    return this.serially(async () => {
+      if (this.record.phase === phase) return;
+      this.record = await this.store.updatePhase(
+        this.record.id,
+        this.record.phase,
+        phase,
+        patch,
+        this.guard?.fence,
+      );
+    });
+  }
+
+  private writes: Promise<unknown> = Promise.resolve();
+
+  private serially(write: () => Promise<void>): Promise<void> {
+    const next = this.writes.then(write, write);
+    this.writes = next.catch(() => undefined);
+    return next;
   }
 
   /** Between steps: goes on only while the lock is held (extends the lease); throws LockLostError otherwise. */

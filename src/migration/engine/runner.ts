@@ -3,7 +3,7 @@ import { LockLostError } from '../../store/errors.js';
 import { canTransition, PHASES, type Phase } from '../../store/phases.js';
 import type { MigrationContext } from './context.js';
 import { holdBeforeStep, holdForever, holdMs } from './faults.js';
-import type { CheckResult, Step } from './step.js';
+import { type CheckResult, flattenSteps, type Step } from './step.js';
 
 /** A step's precondition refused: nothing was done by it. */
 export class StepBlockedError extends RehomeError {
@@ -55,6 +55,10 @@ export async function runSteps(ctx: MigrationContext, steps: readonly Step[]): P
   for (const step of steps) {
     await ctx.confirmLock();
     if (step.enter) await enterPhase(ctx, step.enter);
+    if (step.branches) {
+      await runBranches(ctx, step.branches);
+      continue;
+    }
     if (hold === step.name) {
       await ctx.audit(step.name, 'info', { fault: 'REHOME_FAULT_HOLD_BEFORE', pid: process.pid });
       const note = () => ctx.note(step.name, `holding before ${step.name} (REHOME_FAULT_HOLD_BEFORE)`);
@@ -94,6 +98,16 @@ export async function runSteps(ctx: MigrationContext, steps: readonly Step[]): P
   }
 }
 
+/** Every branch runs to its end or its first failure; then the first failure, in the order written, is thrown. */
+async function runBranches(ctx: MigrationContext, branches: readonly (readonly Step[])[]): Promise<void> {
+  const settled = await Promise.allSettled(branches.map((branch) => runSteps(ctx, branch)));
+  const lockLost = settled.find(
+    (result) => result.status === 'rejected' && result.reason instanceof LockLostError,
+  );
+  const failed = lockLost ?? settled.find((result) => result.status === 'rejected');
+  if (failed?.status === 'rejected') throw failed.reason;
+}
+
 /**
  * Journals a step's check or run that threw, and names the step, so that the caller knows where it stopped. A lost
  * lock is rethrown as is, unjournaled as a step failure.
@@ -125,7 +139,7 @@ export async function undoSteps(
 ): Promise<void> {
   const end: Phase = via === 'rolling-back' ? 'rolled-back' : 'cancelled';
   await ctx.moveTo(via, { lastError: via === 'rolling-back' ? reason : null });
-  for (const step of [...steps].reverse()) {
+  for (const step of flattenSteps(steps).reverse()) {
     if (!step.undo) continue;
     await ctx.confirmLock();
     try {
@@ -134,9 +148,11 @@ export async function undoSteps(
     } catch (err) {
       if (err instanceof LockLostError) throw err;
       const message = `undo of ${step.name} failed: ${(err as Error).message}`;
+      // The rollback's cause stays first (it is what went wrong); the failed undo is what is left to finish.
+      const lastError = via === 'rolling-back' ? `${reason}; then ${message}` : message;
       await ctx.audit(`undo:${step.name}`, 'error', { error: message });
-      await ctx.moveTo('failed', { lastError: message });
-      throw new RehomeError(`${ctx.record.vmName}: ${message}`, 'migration-failed', [], {
+      await ctx.moveTo('failed', { lastError });
+      throw new RehomeError(`${ctx.record.vmName}: ${lastError}`, 'migration-failed', [], {
         subject: {
           code: 'undo-failed',
           vm: ctx.record.vmName,

@@ -22,4 +22,30 @@ export interface Step {
   check(ctx: MigrationContext): Promise<CheckResult>;
   run(ctx: MigrationContext): Promise<Record<string, unknown> | undefined>;
   undo?(ctx: MigrationContext): Promise<void>;
+  /** Set by `concurrently`: the runner runs these lists side by side instead of calling check and run. */
+  readonly branches?: readonly (readonly Step[])[];
+}
+
+/**
+ * Steps that do not depend on each other, run side by side: each branch is a list run in order, with the same checks,
+ * journal and lock confirmation as any other step. The runner waits for every branch to settle, then reports the
+ * first failure. Rollback sees the branches' steps flattened, in the order written, and undoes them last first.
+ */
+export function concurrently(name: string, enter: Phase | undefined, ...branches: (readonly Step[])[]): Step {
+  return {
+    name,
+    ...(enter ? { enter } : {}),
+    branches,
+    async check() {
+      return ok;
+    },
+    async run() {
+      throw new Error(`${name} runs its branches through the step runner`);
+    },
+  };
+}
+
+/** The steps of a list with concurrent groups expanded, in the order written: what a rollback undoes, last first. */
+export function flattenSteps(steps: readonly Step[]): Step[] {
+  return steps.flatMap((step) => (step.branches ? flattenSteps(step.branches.flat()) : [step]));
 }

@@ -4,6 +4,7 @@ import { LockLostError } from '../../store/errors.js';
 import type { Phase } from '../../store/phases.js';
 import type { MigrationContext } from '../engine/context.js';
 import { runSteps, StepBlockedError, StepFailedError, undoSteps } from '../engine/runner.js';
+import { flattenSteps } from '../engine/step.js';
 import type { Runtime } from '../runtime.js';
 import { type CutoverRun, cutoverSteps, POINT_OF_NO_RETURN } from '../steps/cutover.js';
 import { PREPARE_STEPS } from '../steps/prepare.js';
@@ -39,7 +40,7 @@ export async function runCutover(ctx: MigrationContext, run: CutoverRun = {}): P
     // Another process took the VM over: it decides what to do now; this one must not touch it again.
     if (err instanceof LockLostError) throw err;
     const failedAt = err instanceof StepFailedError || err instanceof StepBlockedError ? err.step : undefined;
-    const names = steps.map((step) => step.name);
+    const names = flattenSteps(steps).map((step) => step.name);
     const pastNoReturn =
       failedAt !== undefined && names.indexOf(failedAt) > names.indexOf(POINT_OF_NO_RETURN);
     const reason = (err as Error).message;

@@ -1,6 +1,6 @@
-import type { Step } from '../engine/step.js';
+import { concurrently, flattenSteps, type Step } from '../engine/step.js';
 import { carryFirmware } from './carry-firmware.js';
-import { closeExport } from './close-export.js';
+import { closeExport, type ExportsSeenAlive, observeExports } from './close-export.js';
 import { converge } from './converge.js';
 import { defineTarget } from './define-target.js';
 import { destroySource } from './destroy-source.js';
@@ -16,25 +16,28 @@ import { verify } from './verify.js';
  * The cutover, while the guest is held paused at its reboot. Every step checks before it acts, and skips what an
  * earlier run already did, so the same sequence also finishes a cutover interrupted by a crash.
  *
- *   1. pause           suspend the source (whoever caught the reboot event normally did it already)
- *   2. converge        wait until nothing is dirty, then end each mirror without pivot
- *                      guard: the source is paused, and still is once the jobs ended
- *   3. links-down      the source's NICs lose their link
- *   4. destroy-source  guard: the source is paused, the mirror ended converged, and no disk has a block job left
- *   5. close-export    qemu-nbd on the target flushes and exits
- *   6. carry-firmware  the NVRAM file and vTPM state go to the target, checked (size, sha256)
- *                      guard: the source QEMU is gone (the files are final), the target does not run the VM
- *   7. define-target   guard: the target has no domain of this UUID, nor another of this name
- *   8. move-dhcp       the libvirt networks' DHCP host entries follow the guest
- *   9. start-target    guard: the source is shut off or gone, and the mirror ended converged
- *  10. verify          the guest keeps running on the target
- *  11. release-source  the source definition goes; its disks, NVRAM and vTPM state stay for the retention time
+ *   1. pause             suspend the source (whoever caught the reboot event normally did it already)
+ *   2. quiesce, three branches side by side (they only need the guest paused, or nothing):
+ *      a. converge        wait until nothing is dirty, then end each mirror without pivot
+ *                         guard: the source is paused, and still is once the jobs ended
+ *      b. links-down      the source's NICs lose their link
+ *      c. observe-exports which exports are alive and ours (read only; close-export then needs no second look)
+ *   3. switch, three branches side by side (none needs another's result; each needs the mirror ended converged):
+ *      a. destroy-source  guard: the source is paused, the mirror ended converged, and no disk has a block job left
+ *         carry-firmware  the NVRAM file and vTPM state go to the target, checked (size, sha256)
+ *                         guard: the source QEMU is gone (the files are final), the target does not run the VM
+ *      b. close-export    qemu-nbd on the target flushes and exits (the source no longer writes: the jobs ended)
+ *      c. define-target   guard: the target has no domain of this UUID, nor another of this name
+ *         move-dhcp       the libvirt networks' DHCP host entries follow the guest
+ *   4. start-target      guard: the source is shut off or gone, and the mirror ended converged; the export closed
+ *   5. verify            the guest keeps running on the target
+ *   6. release-source    the source definition goes; its disks, NVRAM and vTPM state stay for the retention time
  *
- * A failure up to start-target rolls back: the undos run last first and each observes before it acts. define-target
- * undefines only a target that is not running; carry-firmware removes the target's copies only; destroy-source
- * starts the source again and pause resumes it only while the target is not running; links come up again, DHCP
- * entries move back. After start-target the guest has
- * run on the target and its disk there is the newest: a failure leaves the migration failed, for an operator.
+ * Every branch of a stage ends before the next stage begins, and before a failure is acted on. A failure up to
+ * start-target rolls back: the undos run last first and each observes before it acts. define-target undefines only a
+ * target that is not running; carry-firmware removes the target's copies only; destroy-source starts the source again
+ * and pause resumes it only while the target is not running; links come up again, DHCP entries move back. After start-target the guest has run on the target and its
+ * disk there is the newest: a failure leaves the migration failed, for an operator.
  */
 
 /** Options of one cutover run: when the reboot event came (for the timeline). */
@@ -44,23 +47,25 @@ export interface CutoverRun {
 
 export function cutoverSteps(run: CutoverRun = {}): Step[] {
   const mark = milestoneMarker(run.eventAt);
+  const exportsSeenAlive: ExportsSeenAlive = new Set();
   return [
     pause,
-    converge(mark),
-    linksDown,
-    destroySource(mark),
-    closeExport(mark),
-    carryFirmware(mark),
-    defineTarget(mark),
-    moveDhcp,
+    concurrently('quiesce', undefined, [converge(mark)], [linksDown], [observeExports(exportsSeenAlive)]),
+    concurrently(
+      'switch',
+      'switching',
+      [destroySource(mark), carryFirmware(mark)],
+      [closeExport(mark, exportsSeenAlive)],
+      [defineTarget(mark), moveDhcp],
+    ),
     startTarget(mark),
     verify,
     releaseSource,
   ];
 }
 
-/** Names of the cutover steps, in order (for REHOME_FAULT_HOLD_BEFORE and the docs). */
-export const CUTOVER_STEP_NAMES = cutoverSteps().map((step) => step.name);
+/** Names of the cutover steps, branches flattened (for REHOME_FAULT_HOLD_BEFORE and the docs). */
+export const CUTOVER_STEP_NAMES = flattenSteps(cutoverSteps()).map((step) => step.name);
 
 /** Steps after which a failure no longer rolls back: the target has run. */
 export const POINT_OF_NO_RETURN = 'start-target';

@@ -4,6 +4,7 @@ import { UndefineFlags } from '../../libvirt/protocol/constants.js';
 import type { MigrationContext } from '../engine/context.js';
 import { domainPresence, isActive } from '../engine/presence.js';
 import { blocked, ok, type Step, skip } from '../engine/step.js';
+import { firmwareStatePaths } from './carry-firmware.js';
 import type { MarkMilestone } from './timeline.js';
 
 /** The source's inactive definition, its local disks repointed at the copies, host-specific bits dropped. */
@@ -52,6 +53,8 @@ function targetDefinition(ctx: MigrationContext): DomainXml {
     xml.repointDisk(nbd.disk, nbd.imagePath, { format: nbd.format, as });
   }
   for (const dev of ctx.job.ejected ?? []) xml.ejectMedia(dev);
-  if (ctx.job.firmware?.nvram) xml.setNvram(ctx.job.firmware.nvram);
+  // The NVRAM is carried to the same path, beside this step (see cutoverSteps): the definition names it already.
+  const { nvram } = firmwareStatePaths(ctx.job.inactiveXml as string, ctx.record.vmUuid);
+  if (nvram) xml.setNvram(nvram);
   return xml;
 }

@@ -19,10 +19,11 @@ export function destroySource(mark: MarkMilestone): Step {
       if (presence !== 'paused') return blocked(`the guest must be paused, it is ${presence}`);
       if (!ctx.job.converged) return blocked('the mirror has not ended converged');
       const client = await ctx.source();
-      for (const disk of mirroredDisks(ctx.job)) {
-        if ((await mirrorProgress(client, ctx.domain, disk.target)).present)
-          return blocked(`${disk.target} still has a job`);
-      }
+      const jobs = await Promise.all(
+        mirroredDisks(ctx.job).map((disk) => mirrorProgress(client, ctx.domain, disk.target)),
+      );
+      const left = jobs.find((job) => job.present);
+      if (left) return blocked(`${left.disk} still has a job`);
       return ok;
     },
     async run(ctx) {

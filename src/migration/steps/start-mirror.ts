@@ -1,4 +1,5 @@
 import { abandonMirror, copyOnceArgv, mirrorProgress, startMirror } from '../../sync/block-copy.js';
+import { cutConnectionsTo } from '../../sync/export-connections.js';
 import { mustExec } from '../../sync/remote.js';
 import { domainPresence } from '../engine/presence.js';
 import { blocked, ok, type Step, skip } from '../engine/step.js';
@@ -60,6 +61,13 @@ export const startMirrorStep: Step = {
     const client = await ctx.source();
     const presence = await domainPresence(client, ctx.record.vmUuid);
     if (presence !== 'running' && presence !== 'paused') return;
-    for (const disk of mirroredDisks(ctx.job)) await abandonMirror(client, ctx.domain, disk.target);
+    for (const disk of mirroredDisks(ctx.job)) {
+      const nbd = ctx.job.exports.find((e) => e.disk === disk.target);
+      // A target that vanished leaves the cancel waiting on NBD replies: cutting the connection ends it.
+      const unstick = nbd
+        ? async () => cutConnectionsTo(await ctx.hosts.ssh(ctx.record.sourceHost), nbd)
+        : undefined;
+      await abandonMirror(client, ctx.domain, disk.target, unstick ? { unstick } : {});
+    }
   },
 };

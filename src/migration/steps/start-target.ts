@@ -7,9 +7,8 @@ export function startTarget(mark: MarkMilestone): Step {
   return {
     name: 'start-target',
     async check(ctx) {
-      const target = await targetPresence(ctx);
+      const [target, source] = await Promise.all([targetPresence(ctx), sourcePresence(ctx)]);
       if (target === 'running') return skip('running on the target');
-      const source = await sourcePresence(ctx);
       if (source !== 'shutoff' && source !== 'missing') return blocked(`the VM is ${source} on the source`);
       if (!ctx.job.converged) return blocked('the mirror never ended converged');
       return ok;

@@ -7,6 +7,7 @@ export type MarkMilestone = (ctx: MigrationContext, milestone: string) => Promis
 export function milestoneMarker(eventAt: number | undefined): MarkMilestone {
   return async (ctx, milestone) => {
     if (eventAt === undefined) return;
-    await ctx.patchJob({ timeline: { ...ctx.job.timeline, [milestone]: Date.now() - eventAt } });
+    const at = Date.now() - eventAt;
+    await ctx.patchJob((job) => ({ timeline: { ...job.timeline, [milestone]: at } }));
   };
 }

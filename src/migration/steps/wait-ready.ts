@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { timeoutError } from '../../errors.js';
 import { formatBytes } from '../../placement/units.js';
 import { mirrorProgress, sumProgress } from '../../sync/block-copy.js';
+import { type JobErrors, listenForJobErrors } from '../../sync/job-errors.js';
 import { observeExport } from '../../sync/nbd-export.js';
 import { CopyRate, describeCopyProgress } from '../copy-rate.js';
 import type { MigrationContext } from '../engine/context.js';
@@ -45,48 +46,63 @@ export const waitReady: Step = {
     return ok;
   },
   async run(ctx) {
-    const client = await ctx.source();
-    const stallMs = ctx.settings.mirrorStallTimeoutMs ?? 300_000;
-    const checkMs = ctx.settings.targetCheckMs ?? 10_000;
-    let lastSaved = 0;
-    const started = Date.now();
-    let lastCur = -1;
-    let movedAt = Date.now();
-    let targetCheckedAt = Date.now();
-    const rate = new CopyRate();
-    for (;;) {
-      const progress = await Promise.all(
-        mirroredDisks(ctx.job).map((d) => mirrorProgress(client, ctx.domain, d.target)),
-      );
-      const lost = progress.find((p) => !p.present);
-      if (lost) throw new Error(`the block job of ${lost.disk} ended before it was ready`);
-      const sum = sumProgress(progress);
-      const speed = rate.sample(sum.cur, sum.end, Date.now());
-      if (Date.now() - lastSaved > 2000 || sum.converged) {
-        lastSaved = Date.now();
-        await ctx.patchJob({
-          progress: { cur: sum.cur, end: sum.end, at: new Date().toISOString(), ...speed },
-        });
-        ctx.note('wait-ready', describeCopyProgress(sum.cur, sum.end, speed));
-      }
-      if (sum.converged) return { bytes: sum.end, ms: Date.now() - started };
-      if (Date.now() - targetCheckedAt >= checkMs) {
-        // A target that went away (its link, its sshd) may leave the copy hanging rather than failing: ask it.
-        await checkTarget(ctx, checkMs);
-        targetCheckedAt = Date.now();
-      }
-      if (sum.cur !== lastCur) {
-        lastCur = sum.cur;
-        movedAt = Date.now();
-      } else if (Date.now() - movedAt >= stallMs) {
-        throw timeoutError({
-          step: 'wait-ready',
-          host: ctx.record.sourceHost,
-          command: `the block copy of ${ctx.job.disks.map((d) => d.target).join(', ')} (no progress at ${formatBytes(sum.cur)} / ${formatBytes(sum.end)})`,
-          timeoutMs: stallMs,
-        });
-      }
-      await sleep(200);
+    // QEMU says why a copy job ended ("No space left on device"); libvirt's own event says only "failed".
+    const jobErrors = await listenForJobErrors(await ctx.source(), ctx.domain);
+    try {
+      return await copyUntilReady(ctx, jobErrors);
+    } finally {
+      await jobErrors.stop();
     }
   },
 };
+
+async function copyUntilReady(ctx: MigrationContext, jobErrors: JobErrors) {
+  const client = await ctx.source();
+  const stallMs = ctx.settings.mirrorStallTimeoutMs ?? 300_000;
+  const checkMs = ctx.settings.targetCheckMs ?? 10_000;
+  let lastSaved = 0;
+  const started = Date.now();
+  let lastCur = -1;
+  let movedAt = Date.now();
+  let targetCheckedAt = Date.now();
+  const rate = new CopyRate();
+  for (;;) {
+    const progress = await Promise.all(
+      mirroredDisks(ctx.job).map((d) => mirrorProgress(client, ctx.domain, d.target)),
+    );
+    const lost = progress.find((p) => !p.present);
+    if (lost) {
+      const reason = await jobErrors.reasonFor(lost.disk);
+      throw new Error(
+        `the block job of ${lost.disk} ended before it was ready${reason ? `: ${reason}` : ''}`,
+      );
+    }
+    const sum = sumProgress(progress);
+    const speed = rate.sample(sum.cur, sum.end, Date.now());
+    if (Date.now() - lastSaved > 2000 || sum.converged) {
+      lastSaved = Date.now();
+      await ctx.patchJob({
+        progress: { cur: sum.cur, end: sum.end, at: new Date().toISOString(), ...speed },
+      });
+      ctx.note('wait-ready', describeCopyProgress(sum.cur, sum.end, speed));
+    }
+    if (sum.converged) return { bytes: sum.end, ms: Date.now() - started };
+    if (Date.now() - targetCheckedAt >= checkMs) {
+      // A target that went away (its link, its sshd) may leave the copy hanging rather than failing: ask it.
+      await checkTarget(ctx, checkMs);
+      targetCheckedAt = Date.now();
+    }
+    if (sum.cur !== lastCur) {
+      lastCur = sum.cur;
+      movedAt = Date.now();
+    } else if (Date.now() - movedAt >= stallMs) {
+      throw timeoutError({
+        step: 'wait-ready',
+        host: ctx.record.sourceHost,
+        command: `the block copy of ${ctx.job.disks.map((d) => d.target).join(', ')} (no progress at ${formatBytes(sum.cur)} / ${formatBytes(sum.end)})`,
+        timeoutMs: stallMs,
+      });
+    }
+    await sleep(200);
+  }
+}

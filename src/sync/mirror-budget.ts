@@ -1,0 +1,286 @@
+/**
+ * A `--bandwidth` budget that counts the bytes sent, not the disk's size.
+ *
+ * QEMU's mirror job counts every region it processes against its speed, zero (unallocated) regions included, unless
+ * its target node was opened with discard=unmap (QEMU 7.2 block/mirror.c: `write_zeroes_ok`), and libvirt opens the
+ * block copy's target with the guest disk's own `discard`: only a disk defined with `<driver discard='unmap'/>` gets
+ * that, whatever the destination XML says (measured on libvirt 9.0). Otherwise a thin 1 TiB disk holding 20 GiB would
+ * take 1 TiB ÷ budget to become ready.
+ *
+ * So rehome drives the job's speed itself during the first pass. It knows where the data is (the source image's
+ * allocation map, `qemu-img map`), and the job walks the disk from offset 0 with every chunk dirty, `cur` counting
+ * what it has done. Each period the speed is set so that the stretch the job covers before the next period holds at
+ * most budget × period of data: the plain budget over data, much faster over zero regions. Once the first pass is done
+ * (cur ≥ the disk's size), what is left are the guest's own writes, all data: the plain budget again, for good.
+ */
+import type { LibvirtClient } from '../libvirt/client.js';
+import { BlockJobSetSpeedFlags } from '../libvirt/protocol/constants.js';
+import type { DomainRef } from '../libvirt/protocol/types.js';
+import { mustExec, type RemoteShell } from './remote.js';
+
+const MiB = 1024 * 1024;
+
+/**
+ * The copy job's buffer under a budget: a sixteenth of a second's budget, between 1 and 16 MiB (QEMU's default), a
+ * multiple of 64 KiB. QEMU's rate limit lets a whole buffer go at once, so this bounds the bursts above the budget.
+ */
+export function mirrorBufSize(budgetBytesPerSec: number): number {
+  const chunk = 64 * 1024;
+  return Math.min(16 * MiB, Math.max(MiB, Math.floor(budgetBytesPerSec / 16 / chunk) * chunk));
+}
+
+/** `qemu-img map` of the source image, run on the source host: -U since the running QEMU holds it. */
+export function allocationMapArgv(path: string, format: string): string[] {
+  return ['qemu-img', 'map', '--output=json', '-U', '-f', format, path];
+}
+
+/** Where a disk's data is: sorted, merged [start, end) ranges, with prefix sums for quick counting. */
+export class DataMap {
+  private readonly starts: number[] = [];
+  private readonly ends: number[] = [];
+  /** Data bytes before range i. */
+  private readonly before: number[] = [];
+  readonly dataBytes: number;
+
+  constructor(
+    ranges: readonly { start: number; end: number }[],
+    readonly size: number,
+  ) {
+    let total = 0;
+    for (const range of [...ranges].sort((a, b) => a.start - b.start)) {
+      if (range.end <= range.start) continue;
+      const last = this.ends.length - 1;
+      if (last >= 0 && range.start <= (this.ends[last] as number)) {
+        const grown = Math.max(this.ends[last] as number, range.end);
+        total += grown - (this.ends[last] as number);
+        this.ends[last] = grown;
+        continue;
+      }
+      this.starts.push(range.start);
+      this.ends.push(range.end);
+      this.before.push(total);
+      total += range.end - range.start;
+    }
+    this.dataBytes = total;
+  }
+
+  /** From `qemu-img map --output=json`: the extents that hold data (not holes, not zero clusters). */
+  static fromQemuImgMap(json: string): DataMap {
+    const entries = JSON.parse(json) as { start: number; length: number; data: boolean }[];
+    const size = entries.reduce((end, e) => Math.max(end, e.start + e.length), 0);
+    return new DataMap(
+      entries.filter((e) => e.data).map((e) => ({ start: e.start, end: e.start + e.length })),
+      size,
+    );
+  }
+
+  /** Data bytes in [0, offset). */
+  private dataBefore(offset: number): number {
+    let lo = 0;
+    let hi = this.starts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((this.starts[mid] as number) < offset) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo === 0) return 0;
+    const i = lo - 1;
+    return (this.before[i] as number) + Math.min(offset, this.ends[i] as number) - (this.starts[i] as number);
+  }
+
+  /** Data bytes in [from, to). */
+  dataBetween(from: number, to: number): number {
+    return to <= from ? 0 : this.dataBefore(to) - this.dataBefore(from);
+  }
+
+  /** The furthest offset y ≥ from with at most `allowance` data bytes in [from, y); the disk's end at most. */
+  reach(from: number, allowance: number): number {
+    const target = this.dataBefore(from) + allowance;
+    if (target >= this.dataBytes) return this.size;
+    // The first range whose data reaches past target.
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const after = (this.before[mid] as number) + (this.ends[mid] as number) - (this.starts[mid] as number);
+      if (after <= target) lo = mid + 1;
+      else hi = mid;
+    }
+    return Math.max(from, (this.starts[lo] as number) + target - (this.before[lo] as number));
+  }
+}
+
+export interface BudgetOptions {
+  /** How far ahead of `cur` the job may already be reading (its buffer, in-flight requests); counted as ahead. */
+  slackBytes?: number;
+  /** The stretch is sized for `safety` periods, so a next reading that late still finds the job within budget. */
+  safety?: number;
+}
+
+/**
+ * The job speed (bytes per second; 0 means unlimited) for the next `periodMs`, the job standing at `cur` of its first
+ * pass over `map`: the stretch it covers in `safety` periods holds at most that long's budget of data, `slackBytes`
+ * beyond it included. Never below the budget: over data, the budget is the speed. Pure.
+ */
+export function budgetSpeed(
+  map: DataMap,
+  cur: number,
+  budgetBytesPerSec: number,
+  periodMs: number,
+  options: BudgetOptions = {},
+): number {
+  const slack = options.slackBytes ?? 16 * MiB;
+  const seconds = ((options.safety ?? 1.5) * periodMs) / 1000;
+  if (cur >= map.size) return budgetBytesPerSec;
+  const reach = map.reach(cur, budgetBytesPerSec * seconds);
+  if (reach >= map.size) return 0;
+  return Math.max(budgetBytesPerSec, Math.floor((reach - slack - cur) / seconds));
+}
+
+/** What the budget needs of a libvirt client (a fake in unit tests, virsh in the bench). */
+export type BudgetClient = Pick<LibvirtClient, 'getBlockJobInfo' | 'blockJobSetSpeed'>;
+
+export interface MirrorBudgetOptions extends BudgetOptions {
+  /** Between two readings of the job; default 100 ms. */
+  periodMs?: number;
+  /** Told each speed set (bytes per second, 0 unlimited), for logs and tests. */
+  onSpeed?: (speed: number, cur: number) => void;
+}
+
+/**
+ * Drives one copy job's speed through its first pass (see the file's comment), then leaves it at the budget. Runs on
+ * its own timer, which never keeps the process alive; ends when the pass is done, the job is gone, or on stop().
+ * If the process ends first, the job keeps the last speed set until a later run governs it again.
+ */
+export class MirrorBudget {
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private lastSpeed: number | undefined;
+  private sized = false;
+  private readonly finished: Promise<void>;
+  private finish: () => void = () => {};
+
+  constructor(
+    private readonly client: BudgetClient,
+    private readonly domain: DomainRef,
+    private readonly disk: string,
+    private readonly map: DataMap,
+    private readonly budgetBytesPerSec: number,
+    private readonly options: MirrorBudgetOptions = {},
+  ) {
+    this.finished = new Promise((resolve) => {
+      this.finish = resolve;
+    });
+  }
+
+  /** Worth governing: the disk has zero regions (a fully allocated one, e.g. an LVM volume, needs no help). */
+  static needed(map: DataMap): boolean {
+    return map.dataBytes < map.size;
+  }
+
+  start(): this {
+    void this.loop();
+    return this;
+  }
+
+  /** Resolves once the governor has ended (first pass done, job gone, stopped, or an error: then at the budget). */
+  done(): Promise<void> {
+    return this.finished;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.finish();
+  }
+
+  /** One reading and one speed; true while the first pass goes on. Exposed for tests. */
+  async step(periodMs: number): Promise<boolean> {
+    const info = await this.client.getBlockJobInfo(this.domain, this.disk);
+    if (!info) return false;
+    const cur = Number(info.cur);
+    if (!this.sized) {
+      // QEMU sizes the job once it has marked what to copy (end is 0 until then). Less than the whole disk: it skips
+      // the zero regions itself (a guest disk with discard='unmap'), cur no longer tells where the job stands, and the
+      // plain budget is already right.
+      if (info.end === 0n) return true;
+      this.sized = true;
+      if (Number(info.end) < this.map.size) return false;
+    }
+    const speed = budgetSpeed(this.map, cur, this.budgetBytesPerSec, periodMs, this.options);
+    await this.setSpeed(speed, cur);
+    return cur < this.map.size;
+  }
+
+  private async setSpeed(speed: number, cur: number): Promise<void> {
+    if (speed === this.lastSpeed) return;
+    await this.client.blockJobSetSpeed(
+      this.domain,
+      this.disk,
+      BigInt(speed),
+      BlockJobSetSpeedFlags.bandwidthBytes,
+    );
+    this.lastSpeed = speed;
+    this.options.onSpeed?.(speed, cur);
+  }
+
+  private async loop(): Promise<void> {
+    const periodMs = this.options.periodMs ?? 100;
+    try {
+      while (!this.stopped && (await this.step(periodMs))) {
+        await new Promise<void>((resolve) => {
+          this.timer = setTimeout(resolve, periodMs);
+          this.timer.unref();
+        });
+      }
+    } catch {
+      // The job may have ended between the reading and the speed; at worst it keeps a speed until the next run.
+      await this.setSpeed(this.budgetBytesPerSec, 0).catch(() => {});
+    }
+    this.finish();
+  }
+}
+
+/**
+ * Reads the source image's allocation map on the source host and starts governing the copy of `disk` (its job must
+ * exist); undefined when the plain speed is right already (a fully allocated disk, such as an LVM volume). The caller
+ * stops it when it stops waiting for the copy; it ends by itself once the first pass is done.
+ */
+export async function startMirrorBudget(
+  shell: RemoteShell,
+  client: BudgetClient,
+  domain: DomainRef,
+  disk: { target: string; sourcePath: string; sourceFormat?: string },
+  budgetBytesPerSec: number,
+  options: MirrorBudgetOptions = {},
+): Promise<MirrorBudget | undefined> {
+  const argv = allocationMapArgv(disk.sourcePath, disk.sourceFormat ?? 'raw');
+  const map = DataMap.fromQemuImgMap((await mustExec(shell, argv, 600_000)).stdout);
+  if (!MirrorBudget.needed(map)) return undefined;
+  return new MirrorBudget(client, domain, disk.target, map, budgetBytesPerSec, options).start();
+}
+
+/**
+ * With a budget, governs every mirrored disk's copy (startMirrorBudget), for the wait until ready: one call at its
+ * start, on a fresh copy as on a resumed one. A disk whose map cannot be read keeps the plain job speed (zero regions
+ * then count against the budget): `onError` is told, the copy goes on.
+ */
+export async function governMirrors(
+  shell: RemoteShell,
+  client: BudgetClient,
+  domain: DomainRef,
+  disks: readonly { target: string; sourcePath: string; sourceFormat?: string }[],
+  budgetBytesPerSec: number,
+  onError: (disk: string, error: Error) => void = () => {},
+): Promise<MirrorBudget[]> {
+  const governors: MirrorBudget[] = [];
+  for (const disk of disks) {
+    try {
+      const governor = await startMirrorBudget(shell, client, domain, disk, budgetBytesPerSec);
+      if (governor) governors.push(governor);
+    } catch (error) {
+      onError(disk.target, error as Error);
+    }
+  }
+  return governors;
+}

@@ -1,0 +1,255 @@
+import test from 'ava';
+import {
+  budgetSpeed,
+  DataMap,
+  governMirrors,
+  MirrorBudget,
+  mirrorBufSize,
+  startMirrorBudget,
+} from '../../src/sync/mirror-budget.js';
+import { FakeHypervisor } from '../fake/index.js';
+
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+
+test('a map from qemu-img map counts data extents only, merged, and finds how far an allowance reaches', (t) => {
+  const map = DataMap.fromQemuImgMap(
+    JSON.stringify([
+      { start: 0, length: MiB, depth: 0, present: true, zero: false, data: true, offset: 327680 },
+      { start: MiB, length: 299 * MiB, depth: 0, present: false, zero: true, data: false },
+      { start: 300 * MiB, length: 64 * MiB, depth: 0, present: true, zero: false, data: true },
+      { start: 364 * MiB, length: 16 * MiB, depth: 1, present: true, zero: false, data: true },
+      { start: 380 * MiB, length: 644 * MiB, depth: 0, present: false, zero: true, data: false },
+    ]),
+  );
+  t.is(map.size, GiB);
+  t.is(map.dataBytes, 81 * MiB);
+  t.is(map.dataBetween(0, GiB), 81 * MiB);
+  t.is(map.dataBetween(MiB / 2, 310 * MiB), MiB / 2 + 10 * MiB);
+  t.is(map.dataBetween(400 * MiB, GiB), 0);
+  // From the start, half a MiB of allowance ends inside the first extent; one MiB reaches the next extent's start.
+  t.is(map.reach(0, MiB / 2), MiB / 2);
+  t.is(map.reach(0, MiB), 300 * MiB);
+  t.is(map.reach(2 * MiB, 10 * MiB), 310 * MiB);
+  t.is(map.reach(2 * MiB, 80 * MiB), GiB);
+  t.false(MirrorBudget.needed(new DataMap([{ start: 0, end: GiB }], GiB)));
+  t.true(MirrorBudget.needed(map));
+});
+
+test('the job buffer bounds bursts: a sixteenth of a second of budget, 1 to 16 MiB, whole 64 KiB chunks', (t) => {
+  t.is(mirrorBufSize(64 * MiB), 4 * MiB);
+  t.is(mirrorBufSize(100 * 1000 * 1000), 95 * 64 * 1024);
+  t.is(mirrorBufSize(512 * 1024), MiB);
+  t.is(mirrorBufSize(10 * 1024 * MiB), 16 * MiB);
+});
+
+test('the speed is the budget over data, faster over zeros but short of the next data, unlimited when the rest fits', (t) => {
+  const budget = 64 * MiB;
+  const map = new DataMap(
+    [
+      { start: 0, end: 128 * MiB },
+      { start: 2 * GiB, end: 2 * GiB + 64 * MiB },
+      { start: 3 * GiB, end: 3 * GiB + 8 * MiB },
+    ],
+    4 * GiB,
+  );
+  t.is(budgetSpeed(map, 0, budget, 200), budget);
+  // In the zero region after the first extent, 1.87 GiB before the next data: fast, and in 1.5 periods (300 ms) it
+  // covers the zeros and at most 300 ms of budget of data.
+  const fast = budgetSpeed(map, 128 * MiB, budget, 200);
+  t.true(fast > 4 * GiB, `${fast / MiB} MiB/s`);
+  t.true(fast * 0.3 <= 2 * GiB - 128 * MiB + budget * 0.3, 'stops short of more data than the budget allows');
+  // Just before the second extent: the budget.
+  t.is(budgetSpeed(map, 2 * GiB - 4 * MiB, budget, 200), budget);
+  // After the second extent 8 MiB of data are left, a gigabyte away: fast over 50 ms periods (3.2 MiB allowed) …
+  t.true(budgetSpeed(map, 2 * GiB + 64 * MiB, budget, 50) > budget);
+  // … and unlimited over 200 ms ones, whose allowance (19.2 MiB) holds all that is left.
+  t.is(budgetSpeed(map, 2 * GiB + 64 * MiB, budget, 200), 0);
+  // The first pass is over (the guest's writes made `end` grow past the disk's size): the budget.
+  t.is(budgetSpeed(map, 4 * GiB + MiB, budget, 200), budget);
+});
+
+const dataSpeed = 200 * MiB;
+const zeroSpeed = 4 * GiB;
+
+/**
+ * A model of QEMU's mirror job in its first pass: it walks the disk at the job's speed, which counts every byte
+ * (zero regions too), and no faster than data goes over the link (200 MiB/s) or zeros are written (4 GiB/s). Its
+ * `cur` lags its position by the buffer in flight. The governor reads every 100 ms, and every fifth reading is
+ * 50 ms late. Returns the time to the end of the pass and the most data sent in any one second.
+ */
+function simulate(map: DataMap, budget: number): { seconds: number; maxPerSecond: number } {
+  const lag = 16 * MiB;
+  const sentPerMs: number[] = [];
+  let position = 0;
+  let speed = budget;
+  let nextTick = 0;
+  let ticks = 0;
+  for (let ms = 0; position < map.size; ms++) {
+    if (ms >= nextTick) {
+      speed = budgetSpeed(map, Math.max(0, position - lag), budget, 100);
+      ticks++;
+      nextTick = ms + (ticks % 5 === 0 ? 150 : 100);
+    }
+    let accounted = speed === 0 ? Number.POSITIVE_INFINITY : speed / 1000;
+    let time = 1; // ms left in this step
+    let sent = 0;
+    while (time > 0 && accounted > 0 && position < map.size) {
+      const inData = map.dataBetween(position, position + 1) > 0;
+      const physical = (inData ? dataSpeed : zeroSpeed) / 1000;
+      // Up to the next boundary between data and zeros (1 MiB steps are fine for a model).
+      const stride = Math.min(MiB, accounted, physical * time, map.size - position);
+      sent += map.dataBetween(position, position + stride);
+      position += stride;
+      accounted -= stride;
+      time -= stride / physical;
+    }
+    sentPerMs.push(sent);
+    if (ms > 600_000) throw new Error('the model did not finish');
+  }
+  let window = 0;
+  let maxPerSecond = 0;
+  for (let i = 0; i < sentPerMs.length; i++) {
+    window += sentPerMs[i] as number;
+    if (i >= 1000) window -= sentPerMs[i - 1000] as number;
+    maxPerSecond = Math.max(maxPerSecond, window);
+  }
+  return { seconds: sentPerMs.length / 1000, maxPerSecond };
+}
+
+const layouts: Record<string, DataMap> = {
+  'data at the start (mkfs -d)': new DataMap([{ start: 0, end: 256 * MiB }], 4 * GiB),
+  'four extents spread out': new DataMap(
+    [0, 1, 2, 3].map((i) => ({ start: i * GiB + 100 * MiB, end: i * GiB + 164 * MiB })),
+    4 * GiB,
+  ),
+  'one MiB of data every 16 MiB': new DataMap(
+    Array.from({ length: 256 }, (_, i) => ({ start: i * 16 * MiB, end: i * 16 * MiB + MiB })),
+    4 * GiB,
+  ),
+};
+
+for (const [name, map] of Object.entries(layouts)) {
+  test(`model of QEMU's job, 4 GiB holding 256 MiB (${name}): ready in ≤ 1.3 × the least time, ≤ 1.1 × budget a second`, (t) => {
+    const budget = 64 * MiB;
+    const governed = simulate(map, budget);
+    // The least time: the data at the budget, the zeros as fast as they can be written.
+    const least = map.dataBytes / budget + (map.size - map.dataBytes) / zeroSpeed;
+    t.true(governed.seconds <= 1.3 * least, `${governed.seconds} s, at least ${least} s`);
+    t.true(governed.maxPerSecond <= 1.1 * budget, `${governed.maxPerSecond / MiB} MiB in one second`);
+  });
+}
+
+test('the plain job speed, the old behaviour, in the same model: size ÷ budget', (t) => {
+  const map = layouts['four extents spread out'] as DataMap;
+  const budget = 64 * MiB;
+  // The speed never changes when the whole disk counts as data.
+  const plain = simulate(new DataMap([{ start: 0, end: map.size }], map.size), budget);
+  t.true(Math.abs(plain.seconds - map.size / budget) < 1, `${plain.seconds} s`);
+});
+
+const vm = {
+  name: 'vm1',
+  uuid: '6f1e1c2a-0d3b-4b7e-9a51-3c0d2e4f5a61',
+  disks: [{ dev: 'vda', path: '/img/vm1-vda.qcow2', virtualSize: 64 * MiB }],
+  nics: [{ mac: '52:54:00:00:00:01' }],
+};
+
+/** vm1 on host a, mirroring vda (64 MiB) into an export on b, the job advancing 8 MiB a reading. */
+async function copying() {
+  const fake = new FakeHypervisor();
+  fake.addHost('a');
+  fake.addHost('b');
+  fake.addGuest('a', vm);
+  fake.mirrorBytesPerPoll = 8 * MiB;
+  const session = fake.session('test');
+  const ref = { name: vm.name, uuid: vm.uuid, id: -1 };
+  const a = await session.hosts.libvirt('a');
+  const shell = await session.hosts.ssh('b');
+  await shell.exec(['qemu-img', 'create', '-q', '-f', 'qcow2', '/t/vda.qcow2', String(64 * MiB)]);
+  await shell.exec([
+    'qemu-nbd',
+    '-f',
+    'qcow2',
+    '-x',
+    'e1',
+    '-b',
+    '10.0.0.2',
+    '-p',
+    '10809',
+    '--pid-file=/run/e1.pid',
+    '/t/vda.qcow2',
+  ]);
+  await a.blockCopy(
+    ref,
+    'vda',
+    "<disk type='network'><source protocol='nbd' name='e1' tls='yes'><host name='10.0.0.2' port='10809'/></source></disk>",
+  );
+  return { fake, session, ref, a, shell };
+}
+
+test('the governor sets the job speed through libvirt as the copy walks the disk, and leaves it at the budget', async (t) => {
+  const { fake, ref, a, shell } = await copying();
+  // 8 MiB of data at the start, zeros after: with 1 MiB/s over 1 s periods and no slack.
+  const map = new DataMap([{ start: 0, end: 8 * MiB }], 64 * MiB);
+  const speeds: number[] = [];
+  const budget = new MirrorBudget(a, ref, 'vda', map, MiB, {
+    slackBytes: 0,
+    onSpeed: (speed) => speeds.push(speed),
+  });
+  t.true(await budget.step(1000)); // cur 8 MiB: the rest is zeros, the allowance covers it all
+  t.is(speeds.at(-1), 0);
+  t.is((await a.getBlockJobInfo(ref, 'vda'))?.bandwidth, 0n);
+  while (await budget.step(1000)) {}
+  t.is(speeds.at(-1), MiB);
+  t.is((await a.getBlockJobInfo(ref, 'vda'))?.bandwidth, BigInt(MiB));
+  fake.killProcess('b', Number((await shell.exec(['cat', '/run/e1.pid'])).stdout));
+  t.false(await budget.step(1000), 'a job that is gone ends the governor');
+});
+
+test('no governing when QEMU sizes the job below the disk (it skips zeros itself), nor for a fully allocated disk', async (t) => {
+  const { fake, session, ref, a } = await copying();
+  const speeds: number[] = [];
+  // The job's end (64 MiB) is less than the map's disk (128 MiB): QEMU copies only the allocated part.
+  const smaller = new MirrorBudget(a, ref, 'vda', new DataMap([{ start: 0, end: MiB }], 128 * MiB), MiB, {
+    onSpeed: (speed) => speeds.push(speed),
+  });
+  t.false(await smaller.step(100));
+  t.deepEqual(speeds, []);
+  const source = await session.hosts.ssh('a');
+  const disk = { target: 'vda', sourcePath: '/img/vm1-vda.qcow2', sourceFormat: 'qcow2' };
+  t.is(
+    await startMirrorBudget(source, a, ref, disk, MiB),
+    undefined,
+    'fully allocated: the plain speed is right',
+  );
+  const image = fake.host('a').image('/img/vm1-vda.qcow2');
+  if (image) image.allocatedBytes = 4 * MiB;
+  const governor = await startMirrorBudget(source, a, ref, disk, MiB, { periodMs: 1 });
+  t.truthy(governor);
+  const hold = setInterval(() => {}, 1000); // the governor's own timer never keeps a process alive
+  await governor?.done();
+  clearInterval(hold);
+  t.is(
+    (await a.getBlockJobInfo(ref, 'vda'))?.bandwidth,
+    BigInt(MiB),
+    'at the budget once the first pass is done',
+  );
+});
+
+test('governing every mirrored disk: a map that cannot be read leaves that disk at the plain speed and says why', async (t) => {
+  const { session, ref, a } = await copying();
+  const source = await session.hosts.ssh('a');
+  const errors: string[] = [];
+  const governors = await governMirrors(
+    source,
+    a,
+    ref,
+    [{ target: 'vda', sourcePath: '/img/missing.qcow2', sourceFormat: 'qcow2' }],
+    MiB,
+    (disk, error) => errors.push(`${disk}: ${error.message}`),
+  );
+  t.deepEqual(governors, []);
+  t.is(errors.length, 1);
+  t.regex(errors[0] ?? '', /^vda: .*missing\.qcow2/);
+});
