@@ -51,8 +51,17 @@ export interface ExecStream {
 }
 
 /** One SSH connection to one host. Every remote command is an argv, quoted by `quoteArgv`. */
+/**
+ * Session channels (commands) open at once on one connection. sshd refuses more than MaxSessions (10 by default)
+ * with "open failed"; steps that run side by side can ask for more (a cutover closing four exports opens twelve), so
+ * the rest wait for a free one, in the order asked (a `tail --pid` never holds up the `kill` asked before it).
+ */
+export const MAX_SESSION_CHANNELS = 8;
+
 export class SshConnection {
   private closed = false;
+  private sessionsOpen = 0;
+  private readonly sessionWaiters: (() => void)[] = [];
 
   private constructor(
     readonly name: string,
@@ -216,19 +225,40 @@ export class SshConnection {
     this.jump?.close();
   }
 
-  private openExec(argv: readonly string[]): Promise<ClientChannel> {
+  private async openExec(argv: readonly string[]): Promise<ClientChannel> {
     const command = quoteArgv(argv);
+    await this.sessionSlot();
     return new Promise((resolve, reject) => {
       if (this.closed) {
+        this.releaseSession();
         reject(new RehomeError(`The SSH connection to ${this.name} is closed`, 'unreachable'));
         return;
       }
       this.client.exec(command, (err, channel) => {
-        if (err)
+        if (err) {
+          this.releaseSession();
           reject(new RehomeError(`Cannot run a command on ${this.name}: ${err.message}`, 'unreachable'));
-        else resolve(channel);
+        } else {
+          channel.once('close', () => this.releaseSession());
+          resolve(channel);
+        }
       });
     });
+  }
+
+  private async sessionSlot(): Promise<void> {
+    if (this.sessionsOpen < MAX_SESSION_CHANNELS) {
+      this.sessionsOpen++;
+      return;
+    }
+    await new Promise<void>((resolve) => this.sessionWaiters.push(resolve));
+  }
+
+  /** A closed channel's slot goes to the first waiter, or back to the pool. */
+  private releaseSession(): void {
+    const next = this.sessionWaiters.shift();
+    if (next) next();
+    else this.sessionsOpen--;
   }
 }
 

@@ -8,7 +8,7 @@ import { execa } from 'execa';
 import type { RehomeError } from '../../src/errors.js';
 import { HostKeyChangedError, HostKeyUnknownError } from '../../src/host/host-key-errors.js';
 import { fingerprintOf } from '../../src/host/known-hosts.js';
-import { SshConnection } from '../../src/host/ssh-connection.js';
+import { MAX_SESSION_CHANNELS, SshConnection } from '../../src/host/ssh-connection.js';
 import { SshPool } from '../../src/host/ssh-pool.js';
 import { makeSshdDir, startSshd, type TestSshd } from './ssh-sshd-helper.js';
 
@@ -144,6 +144,29 @@ test.serial('exec times out', async (t) => {
   t.true(Date.now() - started < 3000);
   connection.close();
 });
+
+test.serial(
+  'more commands at once than sshd allows sessions (MaxSessions 10): all run, the rest wait',
+  async (t) => {
+    const { sshd } = state;
+    const connection = await SshConnection.connect('testhost', {
+      configFile: sshd.sshConfigFile,
+      agentSocket: null,
+    });
+    const count = 3 * MAX_SESSION_CHANNELS;
+    const results = await Promise.all(
+      Array.from({ length: count }, (_, i) =>
+        connection.exec(['sh', '-c', 'sleep 0.3; echo "$1"', 'sh', String(i)]),
+      ),
+    );
+    t.deepEqual(
+      results.map((r) => r.stdout.trim()),
+      Array.from({ length: count }, (_, i) => String(i)),
+    );
+    t.true(results.every((r) => r.code === 0));
+    connection.close();
+  },
+);
 
 test.serial('execLines streams long output line by line', async (t) => {
   const { sshd } = state;
