@@ -3,7 +3,7 @@
  * bytes). The rate is taken over the last `windowMs` of readings, so a stall shows within that window and an early
  * burst does not promise too much. Pure.
  */
-import { formatBytes } from '../placement/units.js';
+import { formatBytes, formatDuration } from '../placement/units.js';
 
 export interface RateReading {
   /** Bytes per second over the window; null until two readings span time. */
@@ -34,11 +34,5 @@ export function describeCopyProgress(cur: number, end: number, rate: RateReading
   const bytes = `${formatBytes(cur)} / ${formatBytes(end)} (${percent}%)`;
   if (rate.bytesPerSec === null) return bytes;
   const speed = `${formatBytes(Math.round(rate.bytesPerSec))}/s`;
-  return `${bytes}, ${speed}, ETA ${rate.etaSeconds === null ? 'unknown (no progress)' : formatSeconds(rate.etaSeconds)}`;
-}
-
-export function formatSeconds(seconds: number): string {
-  if (seconds < 60) return `${seconds} s`;
-  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
-  return `${Math.floor(seconds / 3600)} h ${Math.floor((seconds % 3600) / 60)} min`;
+  return `${bytes}, ${speed}, ETA ${rate.etaSeconds === null ? 'unknown (no progress)' : formatDuration(rate.etaSeconds)}`;
 }

@@ -11,6 +11,14 @@ export function formatBytes(bytes: number): string {
   return `${text} ${BINARY_UNITS[unit]}`;
 }
 
+/** A duration rounded down to its two largest units: "45 s", "12 min 5 s", "3 h 20 min". */
+export function formatDuration(seconds: number): string {
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min ${seconds % 60} s`;
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
 export function formatKiB(kib: number): string {
   return formatBytes(kib * 1024);
 }

@@ -1,3 +1,4 @@
+export { exportEmptyImage } from './export-image.js';
 export { FakeHost } from './fake-host.js';
 export { FakeHypervisor } from './fake-hypervisor.js';
 export { FakeSession } from './fake-session.js';

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { guestDiskPath, labGuestDevices, leaseFor, macForName } from './guest.js';
+import { guestDiskPath, labDomainXml, leaseFor, macForName } from './guest.js';
 import { type LabGuest, labSh, labState, virsh } from './lab.js';
 import { AGENT_PORT, GUEST_BOOT_DIR, hostRoot, labPaths, labSourceDir } from './paths.js';
 import { type Progress, run, silent } from './run.js';
@@ -185,28 +185,17 @@ export function debianDomainXml(name: string, mac: string, uefi: boolean): strin
   const tpm = uefi
     ? `    <tpm model='tpm-tis'>\n      <backend type='emulator' version='2.0'/>\n    </tpm>\n`
     : '';
-  return `<domain type='qemu'>
-  <name>${name}</name>
-  <memory unit='MiB'>512</memory>
-  <vcpu>1</vcpu>
-  <os>
-    <type arch='x86_64' machine='q35'>hvm</type>
-${firmware}    <kernel>${BOOT_KERNEL}</kernel>
-    <initrd>${BOOT_INITRD}</initrd>
-    <cmdline>root=/dev/vda1 ro console=ttyS0 quiet systemd.show_status=0 net.ifnames=1</cmdline>
-  </os>
-  <features><acpi/></features>
-  <on_poweroff>destroy</on_poweroff>
-  <on_reboot>restart</on_reboot>
-  <on_crash>destroy</on_crash>
-  <devices>
-${labGuestDevices(name, mac)}    <channel type='unix'>
-      <target type='virtio' name='org.qemu.guest_agent.0'/>
-    </channel>
-${tpm}    <memballoon model='none'/>
-  </devices>
-</domain>
-`;
+  return labDomainXml(name, mac, {
+    memoryMiB: 512,
+    os: [
+      "    <type arch='x86_64' machine='q35'>hvm</type>",
+      `${firmware}    <kernel>${BOOT_KERNEL}</kernel>`,
+      `    <initrd>${BOOT_INITRD}</initrd>`,
+      '    <cmdline>root=/dev/vda1 ro console=ttyS0 quiet systemd.show_status=0 net.ifnames=1</cmdline>',
+      '',
+    ].join('\n'),
+    extraDevices: `    <channel type='unix'>\n      <target type='virtio' name='org.qemu.guest_agent.0'/>\n    </channel>\n${tpm}`,
+  });
 }
 
 /**

@@ -48,30 +48,49 @@ export function consoleLogFromRoot(host: string, name: string): string {
   return path.join(hostRoot(host), consoleLogInHost(name));
 }
 
-export function domainXml(name: string, mac: string): string {
+/** What sets one lab guest kind apart inside the shared domain skeleton (labDomainXml). */
+export interface LabDomainParts {
+  memoryMiB: number;
+  /** `<type>` and the boot lines inside `<os>`, each line indented by four spaces and ending with a newline. */
+  os: string;
+  /** Devices after the disk and NIC, before the memballoon, formatted like `os`. */
+  extraDevices?: string;
+}
+
+/** A lab guest's domain: TCG, one vCPU, its disk, a NIC on br0 with its MAC, the console logged to a file. */
+export function labDomainXml(name: string, mac: string, parts: LabDomainParts): string {
   return `<domain type='qemu'>
   <name>${name}</name>
-  <memory unit='MiB'>192</memory>
+  <memory unit='MiB'>${parts.memoryMiB}</memory>
   <vcpu>1</vcpu>
   <os>
-    <type arch='x86_64'>hvm</type>
-    <kernel>${GUEST_BOOT_DIR}/rehome-lab-vmlinuz</kernel>
-    <initrd>${GUEST_BOOT_DIR}/rehome-lab-initrd.gz</initrd>
-    <cmdline>console=ttyS0 loglevel=4</cmdline>
-  </os>
+${parts.os}  </os>
   <features><acpi/></features>
   <on_poweroff>destroy</on_poweroff>
   <on_reboot>restart</on_reboot>
   <on_crash>destroy</on_crash>
   <devices>
-${labGuestDevices(name, mac)}    <memballoon model='none'/>
+${labGuestDevices(name, mac)}${parts.extraDevices ?? ''}    <memballoon model='none'/>
   </devices>
 </domain>
 `;
 }
 
+export function domainXml(name: string, mac: string): string {
+  return labDomainXml(name, mac, {
+    memoryMiB: 192,
+    os: [
+      "    <type arch='x86_64'>hvm</type>",
+      `    <kernel>${GUEST_BOOT_DIR}/rehome-lab-vmlinuz</kernel>`,
+      `    <initrd>${GUEST_BOOT_DIR}/rehome-lab-initrd.gz</initrd>`,
+      '    <cmdline>console=ttyS0 loglevel=4</cmdline>',
+      '',
+    ].join('\n'),
+  });
+}
+
 /** The devices every lab guest kind has: its disk, a NIC on br0 with its MAC, the serial console logged to a file. */
-export function labGuestDevices(name: string, mac: string): string {
+function labGuestDevices(name: string, mac: string): string {
   return `    <disk type='file' device='disk'>
       <driver name='qemu' type='qcow2'/>
       <source file='${guestDiskPath(name)}'/>

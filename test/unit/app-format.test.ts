@@ -1,7 +1,6 @@
 import test from 'ava';
 import { formatCordon, formatUncordon } from '../../src/app/format/cordon.js';
 import { formatDrainPlan } from '../../src/app/format/drain-plan.js';
-import { formatEta } from '../../src/app/format/eta.js';
 import { formatHostAdded, formatHostRemoved } from '../../src/app/format/hosts.js';
 import { formatServing } from '../../src/app/format/links.js';
 import { formatOwnerSet } from '../../src/app/format/owner.js';
@@ -12,6 +11,7 @@ import {
   formatReschedule,
 } from '../../src/app/format/vm-actions.js';
 import { planHostDrain } from '../../src/drain/plan.js';
+import { formatDuration } from '../../src/placement/units.js';
 import { host, vm } from './placement-fixtures.js';
 
 // Characters that a careless formatter would interpret: String.replace patterns, printf directives, a path and a wide
@@ -109,7 +109,7 @@ test('reconcile: a line per entry, or says there was nothing', (t) => {
   );
 });
 
-test('hosts, links and ETAs', (t) => {
+test('hosts, links and durations', (t) => {
   const added = { name: 'lab-a', address: 'root@10.0.0.11', imageDir: '/var/lib/libvirt/images', labels: {} };
   t.is(formatHostAdded({ configPath: '/c.yaml', added }), 'Added host lab-a (root@10.0.0.11) to /c.yaml');
   t.is(formatHostRemoved({ configPath: '/c.yaml', removed: added }), 'Removed host lab-a from /c.yaml');
@@ -117,7 +117,8 @@ test('hosts, links and ETAs', (t) => {
     formatServing({ origin: 'http://127.0.0.1:8080', baseUrl: 'https://links.example/r' }),
     'Serving links on http://127.0.0.1:8080 (links point at https://links.example/r)',
   );
-  t.is(formatEta(45), '45 s');
-  t.is(formatEta(725), '12 min 5 s');
-  t.is(formatEta(3 * 3600 + 20 * 60 + 59), '3 h 20 min');
+  t.is(formatDuration(45), '45 s');
+  t.is(formatDuration(725), '12 min 5 s');
+  t.is(formatDuration(3 * 3600 + 20 * 60 + 59), '3 h 20 min');
+  t.is(formatDuration(7_500), '2 h 5 min');
 });

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { FakeHypervisor } from '../fake/index.js';
+import { exportEmptyImage, FakeHypervisor } from '../fake/index.js';
 import {
   DomainEventId,
   DomainState,
@@ -7,7 +7,6 @@ import {
   LibvirtErrorCode,
   type LibvirtEvent,
   observe,
-  type RemoteShell,
 } from '../fake/src-imports.js';
 
 const vm = {
@@ -78,22 +77,6 @@ test('starting the same guest on a second host is recorded as a violation', asyn
   await b.createDomain(defined);
   t.is(fake.violations.length, 1);
 });
-
-/** A 1 MiB qcow2 exported as `e1` on 10.0.0.2:10809, its qemu-nbd pid in /run/e1.pid. */
-async function exportEmptyImage(shell: RemoteShell, image: string): Promise<void> {
-  await shell.exec(['qemu-img', 'create', '-q', '-f', 'qcow2', image, String(1 << 20)]);
-  await shell.exec([
-    'qemu-nbd',
-    '-x',
-    'e1',
-    '-b',
-    '10.0.0.2',
-    '-p',
-    '10809',
-    '--pid-file=/run/e1.pid',
-    image,
-  ]);
-}
 
 test('a start fails while qemu-nbd still holds the image, and when the image is missing', async (t) => {
   const { fake, session } = world();

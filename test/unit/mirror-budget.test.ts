@@ -7,7 +7,7 @@ import {
   mirrorBufSize,
   startMirrorBudget,
 } from '../../src/sync/mirror-budget.js';
-import { FakeHypervisor } from '../fake/index.js';
+import { exportEmptyImage, FakeHypervisor } from '../fake/index.js';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -166,20 +166,7 @@ async function copying() {
   const ref = { name: vm.name, uuid: vm.uuid, id: -1 };
   const a = await session.hosts.libvirt('a');
   const shell = await session.hosts.ssh('b');
-  await shell.exec(['qemu-img', 'create', '-q', '-f', 'qcow2', '/t/vda.qcow2', String(64 * MiB)]);
-  await shell.exec([
-    'qemu-nbd',
-    '-f',
-    'qcow2',
-    '-x',
-    'e1',
-    '-b',
-    '10.0.0.2',
-    '-p',
-    '10809',
-    '--pid-file=/run/e1.pid',
-    '/t/vda.qcow2',
-  ]);
+  await exportEmptyImage(shell, '/t/vda.qcow2', 64 * MiB);
   await a.blockCopy(
     ref,
     'vda',

@@ -1,6 +1,5 @@
 import type { DrainPlanEntry, DrainPlanReport } from '../../drain/types.js';
-import { formatBytes, formatKiB } from '../../placement/units.js';
-import { formatEta } from './eta.js';
+import { formatBytes, formatDuration, formatKiB } from '../../placement/units.js';
 import { table } from './table.js';
 
 const SPEED_SOURCE = {
@@ -19,7 +18,7 @@ export function formatDrainPlan(report: DrainPlanReport, options: { explain?: bo
       formatKiB(d.memoryKiB),
       String(d.vcpus),
       formatBytes(d.bytesToCopy),
-      formatEta(d.etaSeconds),
+      formatDuration(d.etaSeconds),
       d.status === 'placed' ? d.target : 'BLOCKED',
     ]);
   }
@@ -30,7 +29,7 @@ export function formatDrainPlan(report: DrainPlanReport, options: { explain?: bo
   sections.push(
     [
       `${totals.placed} of ${totals.vms} VM${totals.vms === 1 ? '' : 's'} have a target, ${totals.blocked} blocked.`,
-      `To copy: ${formatBytes(totals.bytesToCopy)}, about ${formatEta(totals.etaSeconds ?? 0)} at ${Number(report.linkSpeed.mibPerSec.toFixed(2))} MiB/s (${SPEED_SOURCE[report.linkSpeed.source]}).`,
+      `To copy: ${formatBytes(totals.bytesToCopy)}, about ${formatDuration(totals.etaSeconds ?? 0)} at ${Number(report.linkSpeed.mibPerSec.toFixed(2))} MiB/s (${SPEED_SOURCE[report.linkSpeed.source]}).`,
       ...(report.hostStates.length > 0
         ? [`Not targets: ${report.hostStates.map((s) => `${s.host} (${s.state})`).join(', ')}.`]
         : []),
