@@ -75,8 +75,11 @@ export function sumProgress(progress: readonly MirrorProgress[]): {
 }
 
 /**
- * Ends the copy without pivot: the target then holds exactly what the source held. Refused unless the guest is
- * paused and the job has no dirty data: ending a copy while the guest runs freezes the target while the source moves on.
+ * Ends the copy without pivot: the target then holds exactly what the source held. libvirt asks QEMU for a soft
+ * `block-job-cancel`, and QEMU ends a ready mirror only once nothing is dirty and the target is flushed
+ * (BLOCK_JOB_COMPLETED; seen in libvirt 9.0's QMP log). Refused unless the guest is paused and the job has no dirty
+ * data: ending a copy while the guest runs freezes the target while the source moves on. A job already gone is
+ * refused too: it may have failed, and nothing left tells a failed job from a completed one.
  */
 export async function endMirrorWithoutPivot(
   client: BlockJobClient,
@@ -91,7 +94,12 @@ export async function endMirrorWithoutPivot(
     );
   }
   const progress = await mirrorProgress(client, domain, disk);
-  if (!progress.present) return;
+  if (!progress.present) {
+    throw new RehomeError(
+      `The block job of ${domain.name}/${disk} ended before rehome ended it: the copy on the target cannot be trusted`,
+      'migration-failed',
+    );
+  }
   if (!progress.converged) {
     throw new RehomeError(
       `Refusing to end the mirror of ${domain.name}/${disk}: ${progress.end - progress.cur} bytes not yet copied`,

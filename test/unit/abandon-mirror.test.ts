@@ -1,7 +1,7 @@
 import test from 'ava';
-import { BlockJobAbortFlags } from '../../src/libvirt/protocol/constants.js';
+import { BlockJobAbortFlags, DomainState } from '../../src/libvirt/protocol/constants.js';
 import type { BlockJobInfo } from '../../src/libvirt/protocol/messages.js';
-import { abandonMirror, type BlockJobClient } from '../../src/sync/block-copy.js';
+import { abandonMirror, type BlockJobClient, endMirrorWithoutPivot } from '../../src/sync/block-copy.js';
 import { cutConnectionsArgv } from '../../src/sync/export-connections.js';
 import { copyJobDisk } from '../../src/sync/job-errors.js';
 
@@ -73,4 +73,37 @@ test('the disk of a copy job’s QMP name', (t) => {
   t.is(copyJobDisk('copy-vda-libvirt-1-format'), 'vda');
   t.is(copyJobDisk('copy-sdb-libvirt-3-storage'), 'sdb');
   t.is(copyJobDisk('drive-virtio-disk0'), undefined);
+});
+
+/** A paused (or running) guest whose copy stands at cur/end, or has no job at all. */
+function jobAt(state: { paused: boolean; job: BlockJobInfo | null }) {
+  const aborts: number[] = [];
+  const client = {
+    getDomainState: async () => ({
+      state: state.paused ? DomainState.paused : DomainState.running,
+      reason: 0,
+    }),
+    getBlockJobInfo: async () => state.job,
+    blockJobAbort: async (_d: unknown, _disk: string, flags = 0) => {
+      aborts.push(flags);
+    },
+  } as unknown as BlockJobClient;
+  return { client, aborts };
+}
+
+test('a mirror is ended without pivot only when the guest is paused and nothing is dirty', async (t) => {
+  const converged = { type: 2, bandwidth: 0n, cur: 20n, end: 20n };
+  const done = jobAt({ paused: true, job: converged });
+  await endMirrorWithoutPivot(done.client, domain, 'vda');
+  t.deepEqual(done.aborts, [BlockJobAbortFlags.none], 'a synchronous end, inside libvirt');
+  const running = jobAt({ paused: false, job: converged });
+  await t.throwsAsync(endMirrorWithoutPivot(running.client, domain, 'vda'), { message: /not paused/ });
+  const dirty = jobAt({ paused: true, job: info });
+  await t.throwsAsync(endMirrorWithoutPivot(dirty.client, domain, 'vda'), {
+    message: /10 bytes not yet copied/,
+  });
+  // Gone before rehome ended it: failed or completed, nobody can tell now.
+  const gone = jobAt({ paused: true, job: null });
+  await t.throwsAsync(endMirrorWithoutPivot(gone.client, domain, 'vda'), { message: /cannot be trusted/ });
+  t.deepEqual([...running.aborts, ...dirty.aborts, ...gone.aborts], [], 'no refused job was touched');
 });

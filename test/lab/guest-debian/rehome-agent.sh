@@ -18,9 +18,12 @@ echo "$n" >/run/rehome-acked
 echo "BOOT boot=$boot resume=$n"
 while :; do
   n=$((n + 1))
-  echo "$n" >>"$dir/counter"
-  sync "$dir/counter"
-  echo "$n" >/run/rehome-acked
-  echo "ACK boot=$boot n=$n"
+  # Acknowledged only once written and synced: a failed write (an I/O error while the kernel powers off) is not.
+  if echo "$n" >>"$dir/counter" && sync "$dir/counter"; then
+    echo "$n" >/run/rehome-acked
+    echo "ACK boot=$boot n=$n"
+  else
+    echo "WRITE-FAILED boot=$boot n=$n"
+  fi
   sleep 0.2
 done

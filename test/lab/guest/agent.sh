@@ -18,9 +18,12 @@ nc -ll -p 7777 -e /agent-handler.sh &
 
 while :; do
   n=$((n + 1))
-  echo "$n" >>/data/counter
-  sync /data/counter
-  echo "$n" >/run/acked
-  echo "ACK boot=$boot n=$n"
+  # Acknowledged only once written and synced: a failed write (an I/O error while the kernel powers off) is not.
+  if echo "$n" >>/data/counter && sync /data/counter; then
+    echo "$n" >/run/acked
+    echo "ACK boot=$boot n=$n"
+  else
+    echo "WRITE-FAILED boot=$boot n=$n"
+  fi
   sleep 0.2
 done
