@@ -111,7 +111,10 @@ export class DataMap {
 }
 
 export interface BudgetOptions {
-  /** How far ahead of `cur` the job may already be reading (its buffer, in-flight requests); counted as ahead. */
+  /**
+   * How far ahead of `cur` the job may already be reading (its buffer in flight); counted as ahead. Default: the
+   * job's buffer under this budget (mirrorBufSize), which startMirror gives every budgeted copy.
+   */
   slackBytes?: number;
   /** The stretch is sized for `safety` periods, so a next reading that late still finds the job within budget. */
   safety?: number;
@@ -129,7 +132,7 @@ export function budgetSpeed(
   periodMs: number,
   options: BudgetOptions = {},
 ): number {
-  const slack = options.slackBytes ?? 16 * MiB;
+  const slack = options.slackBytes ?? mirrorBufSize(budgetBytesPerSec);
   const seconds = ((options.safety ?? 1.5) * periodMs) / 1000;
   if (cur >= map.size) return budgetBytesPerSec;
   const reach = map.reach(cur, budgetBytesPerSec * seconds);
@@ -153,8 +156,8 @@ export interface MirrorBudgetOptions extends BudgetOptions {
  * If the process ends first, the job keeps the last speed set until a later run governs it again.
  */
 export class MirrorBudget {
-  private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private wake: () => void = () => {};
   private lastSpeed: number | undefined;
   private sized = false;
   private readonly finished: Promise<void>;
@@ -188,10 +191,11 @@ export class MirrorBudget {
     return this.finished;
   }
 
-  stop(): void {
+  /** Ends the governing, the job left at the budget (a copy found ready before the governor saw it may be unlimited). */
+  async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.finish();
+    this.wake();
+    await this.finished;
   }
 
   /** One reading and one speed; true while the first pass goes on. Exposed for tests. */
@@ -228,15 +232,21 @@ export class MirrorBudget {
     const periodMs = this.options.periodMs ?? 100;
     try {
       while (!this.stopped && (await this.step(periodMs))) {
+        if (this.stopped) break;
         await new Promise<void>((resolve) => {
-          this.timer = setTimeout(resolve, periodMs);
-          this.timer.unref();
+          const timer = setTimeout(resolve, periodMs);
+          timer.unref();
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
         });
       }
     } catch {
       // The job may have ended between the reading and the speed; at worst it keeps a speed until the next run.
-      await this.setSpeed(this.budgetBytesPerSec, 0).catch(() => {});
     }
+    if (this.lastSpeed !== undefined && this.lastSpeed !== this.budgetBytesPerSec)
+      await this.setSpeed(this.budgetBytesPerSec, 0).catch(() => {});
     this.finish();
   }
 }

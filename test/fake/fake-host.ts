@@ -12,6 +12,8 @@ export interface FakeBlockJob {
   bytesPerPoll: number;
   /** Bytes per second, as blockJobSetSpeed set it (0: unlimited); reported, not enforced. */
   speed?: number;
+  /** Every speed blockJobSetSpeed set, in order. */
+  speedsSet: number[];
   destination: { address: string; port: number; exportName: string };
 }
 

@@ -370,6 +370,7 @@ export class FakeLibvirtClient {
         cur: 0,
         end: size,
         bytesPerPoll: this.world.mirrorBytesPerPoll ?? size,
+        speedsSet: [],
         destination,
       });
     });
@@ -398,6 +399,7 @@ export class FakeLibvirtClient {
           `invalid argument: disk ${disk} does not have an active block job`,
         );
       job.speed = Number(bandwidth);
+      job.speedsSet.push(job.speed);
     });
   }
 

@@ -5,10 +5,7 @@
  * - the target's image directory fills up during the copy (a small tmpfs mounted over it inside lab-b);
  * - the operator machine cannot reach the source for a minute while the VM is armed, and the guest reboots meanwhile.
  */
-import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
-import path from 'node:path';
 import test from 'ava';
-import { leaseFor, macForName, stageGuest } from './guest.js';
 import {
   assertGuestOn,
   domUuid,
@@ -21,50 +18,12 @@ import {
   waitForPhase,
 } from './helpers-migration.js';
 import { inHost } from './hosts.js';
-import { agentQuery, agentReboot, type LabGuest, virsh, waitForAgent, whereRuns } from './lab.js';
+import { agentQuery, agentReboot, waitForAgent, whereRuns } from './lab.js';
 import { useMigrationLab } from './migration-lab.js';
-import { GUEST_IMAGE_DIR, hostAddress, hostVeth, labPaths, OPERATOR_NS } from './paths.js';
+import { GUEST_IMAGE_DIR, hostAddress, hostVeth, OPERATOR_NS } from './paths.js';
 import { run, runMaybe, sleep, waitFor } from './run.js';
 
 const lab = useMigrationLab(test);
-
-/** MiB of random data on the guest's disk: the copy then has real work to do (zeroes cost it nothing). */
-const DATA_MIB = 96;
-
-/** A 256 MiB ext4 disk holding DATA_MIB of random data, made once and cached with the lab's blank disks. */
-async function dataDisk(): Promise<string> {
-  const cache = labPaths().cache;
-  const disk = path.join(cache, `disk-256M-data${DATA_MIB}M.qcow2`);
-  if (await stat(disk).catch(() => undefined)) return disk;
-  await mkdir(cache, { recursive: true });
-  const work = await mkdtemp(path.join(cache, 'data-disk-'));
-  try {
-    const files = path.join(work, 'files');
-    const raw = path.join(work, 'disk.raw');
-    await mkdir(files);
-    await run(['dd', 'if=/dev/urandom', `of=${path.join(files, 'random')}`, 'bs=1M', `count=${DATA_MIB}`]);
-    await run(['truncate', '-s', '256M', raw]);
-    await run(['mkfs.ext4', '-q', '-F', '-L', 'data', '-d', files, raw]);
-    await run(['qemu-img', 'convert', '-f', 'raw', '-O', 'qcow2', raw, `${disk}.tmp`]);
-    await run(['mv', `${disk}.tmp`, disk]);
-  } finally {
-    await rm(work, { recursive: true, force: true });
-  }
-  return disk;
-}
-
-/** A lab guest on lab-a whose disk holds real data (the agent's counter lives on the same filesystem). */
-async function bootedDataGuest(name: string): Promise<LabGuest> {
-  const mac = macForName(name);
-  const ip = await leaseFor(name, mac);
-  const xml = await stageGuest('lab-a', name, mac, await dataDisk());
-  const guest = { name, host: 'lab-a', mac, ip };
-  lab.adopt(guest);
-  await virsh('lab-a', ['define', xml]);
-  await virsh('lab-a', ['start', name]);
-  await waitForAgent(ip, { timeoutMs: 120_000 });
-  return guest;
-}
 
 /** libvirt's state and reason: "running (booted)" until someone pauses it ("running (unpaused)" after a resume). */
 async function domStateIn(host: string, name: string): Promise<string> {
@@ -85,7 +44,7 @@ async function statusOf(vm: string): Promise<StatusJson['migrations'][number] | 
 test.serial(
   'the target host disappears during the initial copy: seen within 30 s, the source untouched and never paused, the reason in status, the target cleaned once back',
   async (t) => {
-    const guest = await bootedDataGuest('ft1');
+    const guest = await lab.bootedDataGuest('ft1');
     // 4 MiB/s for 96 MiB of data: the copy lasts long enough to pull the link in the middle of it.
     const migrate = await lab.startRehome(['migrate', guest.name, '--to', 'lab-b', '--bandwidth', '4']);
     await waitForPhase(guest.name, ['mirroring'], 120_000);
@@ -165,7 +124,7 @@ test.serial(
 test.serial(
   'the target image directory fills up during the copy: a clean failure saying so, nothing left on the target, the guest never paused',
   async (t) => {
-    const guest = await bootedDataGuest('ft2');
+    const guest = await lab.bootedDataGuest('ft2');
     // 32 MiB where 96 MiB of data must go; inside lab-b's own mount namespace, which its sshd and qemu-nbd share.
     t.teardown(async () => {
       await inHost('lab-b', ['umount', '-l', GUEST_IMAGE_DIR]);

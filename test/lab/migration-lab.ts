@@ -5,6 +5,8 @@
  * CPU from the tests after it). The lab goes down after the last test, however the file ends.
  */
 import type { ExecutionContext, TestFn } from 'ava';
+import { dataDisk } from './data-disk.js';
+import { leaseFor, macForName, stageGuest } from './guest.js';
 import { type Background, cancelActiveMigrations, startRehome } from './helpers-migration.js';
 import { appendOperatorConfig } from './helpers-notify.js';
 import { defineGuest, type LabGuest, labDown, labUp, virsh, waitForAgent, whereRuns } from './lab.js';
@@ -19,6 +21,8 @@ export interface MigrationLabOptions {
 export interface MigrationLab {
   /** Defines and starts a guest on lab-a, and waits until its agent answers. */
   bootedGuest(name: string): Promise<LabGuest>;
+  /** The same, its disk holding DATA_MIB of real data (the agent's counter lives on the same filesystem). */
+  bootedDataGuest(name: string): Promise<LabGuest>;
   /** `rehome ARGS` in the background, stopped when the test ends. */
   startRehome(args: readonly string[], env?: Record<string, string>): Promise<Background>;
   /** A guest started some other way (e.g. the Debian one), destroyed after the test like the others. */
@@ -51,6 +55,16 @@ export function useMigrationLab(test: TestFn, options: MigrationLabOptions = {})
       guests.push(guest);
       await waitForAgent(guest.ip, { timeoutMs: 120_000 });
       return guest;
+    },
+    async bootedDataGuest(name) {
+      const mac = macForName(name);
+      const ip = await leaseFor(name, mac);
+      const xml = await stageGuest('lab-a', name, mac, await dataDisk());
+      guests.push({ name, host: 'lab-a', mac, ip });
+      await virsh('lab-a', ['define', xml]);
+      await virsh('lab-a', ['start', name]);
+      await waitForAgent(ip, { timeoutMs: 120_000 });
+      return { name, host: 'lab-a', mac, ip };
     },
     adopt(guest) {
       guests.push(guest);

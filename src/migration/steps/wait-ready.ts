@@ -1,8 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { timeoutError } from '../../errors.js';
+import type { LibvirtClient } from '../../libvirt/client.js';
 import { formatBytes } from '../../placement/units.js';
 import { mirrorProgress, sumProgress } from '../../sync/block-copy.js';
 import { type JobErrors, listenForJobErrors } from '../../sync/job-errors.js';
+import { governMirrors, type MirrorBudget } from '../../sync/mirror-budget.js';
 import { observeExport } from '../../sync/nbd-export.js';
 import { CopyRate, describeCopyProgress } from '../copy-rate.js';
 import type { MigrationContext } from '../engine/context.js';
@@ -58,6 +60,25 @@ export const waitReady: Step = {
 
 async function copyUntilReady(ctx: MigrationContext, jobErrors: JobErrors) {
   const client = await ctx.source();
+  const governors = await governBudget(ctx);
+  try {
+    return await pollUntilReady(ctx, client, jobErrors);
+  } finally {
+    await Promise.all(governors.map((governor) => governor.stop()));
+  }
+}
+
+/** With --bandwidth, the budget counts the bytes sent: the job's speed is driven over the zero regions. */
+async function governBudget(ctx: MigrationContext): Promise<MirrorBudget[]> {
+  const budget = ctx.job.bandwidthBytesPerSec;
+  if (!budget) return [];
+  const shell = await ctx.hosts.ssh(ctx.record.sourceHost);
+  return governMirrors(shell, await ctx.source(), ctx.domain, mirroredDisks(ctx.job), budget, (disk, error) =>
+    ctx.note('wait-ready', `${disk}: zero regions count against --bandwidth (${error.message})`),
+  );
+}
+
+async function pollUntilReady(ctx: MigrationContext, client: LibvirtClient, jobErrors: JobErrors) {
   const stallMs = ctx.settings.mirrorStallTimeoutMs ?? 300_000;
   const checkMs = ctx.settings.targetCheckMs ?? 10_000;
   let lastSaved = 0;
