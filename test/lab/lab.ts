@@ -133,7 +133,8 @@ export interface LabGuest {
 /** Defines and starts a guest on a host; returns at once (see waitForAgent). */
 export async function defineGuest(
   name: string,
-  options: { host: string; diskSize?: string; mac?: string; progress?: Progress },
+  /** `disk`: an image to copy as the guest's disk (e.g. dataDisk()), instead of a blank one of `diskSize`. */
+  options: { host: string; diskSize?: string; disk?: string; mac?: string; progress?: Progress },
 ): Promise<LabGuest> {
   const state = await requireLab();
   if (!GUEST_NAME_PATTERN.test(name)) throw new Error(`bad guest name ${JSON.stringify(name)} (a-z, 0-9, -)`);
@@ -144,9 +145,9 @@ export async function defineGuest(
   if (!MAC_PATTERN.test(mac)) throw new Error(`bad MAC ${mac}: use 52:54:00:xx:xx:xx`);
   const existing = await whereDefined(name, state.hosts);
   if (existing.length) throw new Error(`guest ${name} already exists on ${existing.join(', ')}`);
-  const blank = await blankGuestDisk(options.diskSize ?? '256M', options.progress);
+  const disk = options.disk ?? (await blankGuestDisk(options.diskSize ?? '256M', options.progress));
   const ip = await leaseFor(name, mac);
-  const xml = await stageGuest(options.host, name, mac, blank);
+  const xml = await stageGuest(options.host, name, mac, disk);
   await virsh(options.host, ['define', xml]);
   await virsh(options.host, ['start', name]);
   return { name, host: options.host, mac, ip };

@@ -6,7 +6,6 @@
  */
 import type { ExecutionContext, TestFn } from 'ava';
 import { dataDisk } from './data-disk.js';
-import { leaseFor, macForName, stageGuest } from './guest.js';
 import { type Background, cancelActiveMigrations, startRehome } from './helpers-migration.js';
 import { appendOperatorConfig } from './helpers-notify.js';
 import { defineGuest, type LabGuest, labDown, labUp, virsh, waitForAgent, whereRuns } from './lab.js';
@@ -57,14 +56,10 @@ export function useMigrationLab(test: TestFn, options: MigrationLabOptions = {})
       return guest;
     },
     async bootedDataGuest(name) {
-      const mac = macForName(name);
-      const ip = await leaseFor(name, mac);
-      const xml = await stageGuest('lab-a', name, mac, await dataDisk());
-      guests.push({ name, host: 'lab-a', mac, ip });
-      await virsh('lab-a', ['define', xml]);
-      await virsh('lab-a', ['start', name]);
-      await waitForAgent(ip, { timeoutMs: 120_000 });
-      return { name, host: 'lab-a', mac, ip };
+      const guest = await defineGuest(name, { host: 'lab-a', disk: await dataDisk() });
+      guests.push(guest);
+      await waitForAgent(guest.ip, { timeoutMs: 120_000 });
+      return guest;
     },
     adopt(guest) {
       guests.push(guest);

@@ -12,7 +12,8 @@ const BESIDE_CONVERGE = ['links-down', 'observe-exports'];
 
 /**
  * How long after the hold the kill comes, from REHOME_KILL_DELAY_MS (0: at once). Beside converge, a delay lets
- * converge end its mirror first: `REHOME_STEPS=links-down REHOME_KILL_DELAY_MS=300` tries the rollback case.
+ * converge end its mirror first: `REHOME_STEPS=links-down REHOME_KILL_DELAY_MS=170` tried the rollback case here (at 300
+ * converge had also journaled: done).
  */
 const killDelayMs = Number(process.env.REHOME_KILL_DELAY_MS ?? 0);
 

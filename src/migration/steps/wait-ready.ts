@@ -60,7 +60,7 @@ export const waitReady: Step = {
 
 async function copyUntilReady(ctx: MigrationContext, jobErrors: JobErrors) {
   const client = await ctx.source();
-  const governors = await governBudget(ctx);
+  const governors = await governBudget(ctx, client);
   try {
     return await pollUntilReady(ctx, client, jobErrors);
   } finally {
@@ -69,11 +69,11 @@ async function copyUntilReady(ctx: MigrationContext, jobErrors: JobErrors) {
 }
 
 /** With --bandwidth, the budget counts the bytes sent: the job's speed is driven over the zero regions. */
-async function governBudget(ctx: MigrationContext): Promise<MirrorBudget[]> {
+async function governBudget(ctx: MigrationContext, client: LibvirtClient): Promise<MirrorBudget[]> {
   const budget = ctx.job.bandwidthBytesPerSec;
   if (!budget) return [];
   const shell = await ctx.hosts.ssh(ctx.record.sourceHost);
-  return governMirrors(shell, await ctx.source(), ctx.domain, mirroredDisks(ctx.job), budget, (disk, error) =>
+  return governMirrors(shell, client, ctx.domain, mirroredDisks(ctx.job), budget, (disk, error) =>
     ctx.note('wait-ready', `${disk}: zero regions count against --bandwidth (${error.message})`),
   );
 }
