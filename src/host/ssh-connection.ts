@@ -41,6 +41,23 @@ export interface ExecResult<Stdout extends string | Buffer = string> {
   signal?: string;
 }
 
+/** How long a prepared command waits for its `go` before it gives its channel back (see prepareExec). */
+export const PREPARED_EXEC_EXPIRY_MS = 120_000;
+
+export interface PrepareOptions {
+  /** Bounds the run from `go` to the exit, as ExecOptions.timeoutMs bounds an exec. */
+  timeoutMs?: number;
+  expireMs?: number;
+}
+
+/** A command made ready on the host ahead of time (see SshConnection.prepareExec). */
+export interface PreparedExec {
+  /** Runs the command now; settles like `exec`. Once only. */
+  go(): Promise<ExecResult<Buffer>>;
+  /** The command will not run; its waiting shell ends. Does nothing after `go`. */
+  cancel(): void;
+}
+
 export interface ExecStream {
   stdout: Readable;
   stderr: Readable;
@@ -126,25 +143,102 @@ export class SshConnection {
   /** `exec` for a command whose stdout is bytes, not text (an archive): stdout as the command wrote it. */
   async execBuffer(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult<Buffer>> {
     const startedAt = Date.now();
-    const timedOut = () =>
-      timeoutError({ host: this.name, command: quoteArgv(argv), timeoutMs: options.timeoutMs as number });
-    // The bound covers opening the channel too: over a link that went dead, the open is what never answers.
-    const opening = this.openExec(argv);
-    const channel = await withTimeout(opening, options.timeoutMs, () => {
-      opening.then((late) => late.close()).catch(() => undefined);
-      return timedOut();
+    const channel = await this.boundedOpen(this.openExec(argv), argv, options.timeoutMs);
+    return this.collect(channel, argv, options, startedAt);
+  }
+
+  /**
+   * Opens the channel and the remote shell now, and runs argv only when `go` is called: the cost of a command's
+   * start (a channel, sshd's fork, a shell) is paid ahead of a moment that must be quick. Until `go`, a shell on the
+   * host waits for one line on stdin; `cancel` (or a closed connection) ends it with EOF, and argv never runs.
+   * A prepared command holds one of the connection's session channels: it is given back at `cancel`, or after
+   * `expireMs` without `go` (then `go` runs argv as a plain `exec`).
+   */
+  prepareExec(argv: readonly string[], options: PrepareOptions = {}): PreparedExec {
+    // Its end is watched from the open: a channel that closes before `go` (a dropped connection) is not waited for.
+    let done: Promise<ChannelExit> | undefined;
+    const opening = this.openExec([
+      'sh',
+      '-c',
+      'read -r cue || exit 125; exec "$@"',
+      'rehome-cued',
+      ...argv,
+    ]).then((channel) => {
+      done = channelDone(channel);
+      return channel;
     });
+    opening.catch(() => undefined);
+    let state: 'ready' | 'used' | 'let-go' = 'ready';
+    const letGo = () => {
+      if (state !== 'ready') return;
+      state = 'let-go';
+      clearTimeout(expiry);
+      opening
+        .then((channel) => {
+          // Read to the end: a channel closes (and gives back its session slot) only once its output is consumed.
+          channel.resume();
+          channel.stderr.resume();
+          channel.end();
+        })
+        .catch(() => undefined);
+    };
+    const expiry = setTimeout(letGo, options.expireMs ?? PREPARED_EXEC_EXPIRY_MS);
+    expiry.unref();
+    return {
+      go: async () => {
+        if (state === 'used')
+          throw new Error(`prepared command ${quoteArgv(argv)} on ${this.name} was already used`);
+        if (state === 'let-go') {
+          state = 'used';
+          return this.execBuffer(argv, options);
+        }
+        state = 'used';
+        clearTimeout(expiry);
+        const startedAt = Date.now();
+        const channel = await this.boundedOpen(opening, argv, options.timeoutMs);
+        return this.collect(channel, argv, { ...options, stdin: '\n' }, startedAt, done);
+      },
+      cancel: () => {
+        letGo();
+        state = 'used';
+      },
+    };
+  }
+
+  /** The bound covers opening the channel too: over a link that went dead, the open is what never answers. */
+  private boundedOpen(
+    opening: Promise<ClientChannel>,
+    argv: readonly string[],
+    timeoutMs: number | undefined,
+  ): Promise<ClientChannel> {
+    return withTimeout(opening, timeoutMs, () => {
+      opening.then((late) => late.close()).catch(() => undefined);
+      return timeoutError({ host: this.name, command: quoteArgv(argv), timeoutMs: timeoutMs as number });
+    });
+  }
+
+  /** Writes stdin (or closes it), reads stdout and stderr until the command exits, within what is left of the bound. */
+  private async collect(
+    channel: ClientChannel,
+    argv: readonly string[],
+    options: ExecOptions,
+    startedAt: number,
+    done = channelDone(channel),
+  ): Promise<ExecResult<Buffer>> {
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     channel.on('data', (chunk: Buffer) => stdout.push(chunk));
     channel.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
     if (options.stdin !== undefined) channel.end(options.stdin);
     else channel.end();
-    const done = channelDone(channel);
     const left = options.timeoutMs ? Math.max(1, options.timeoutMs - (Date.now() - startedAt)) : undefined;
     const exit = await withTimeout(done, left, () => {
       channel.close();
-      return timedOut();
+      return timeoutError({
+        host: this.name,
+        command: quoteArgv(argv),
+        timeoutMs: options.timeoutMs as number,
+      });
     });
     return {
       stdout: Buffer.concat(stdout),
@@ -405,7 +499,9 @@ function mapConnectError(
   return new RehomeError(`Cannot connect to ${where}: ${err.message}`, 'unreachable', [], { cause: err });
 }
 
-function channelDone(channel: ClientChannel): Promise<{ code: number | null; signal?: string }> {
+type ChannelExit = { code: number | null; signal?: string };
+
+function channelDone(channel: ClientChannel): Promise<ChannelExit> {
   return new Promise((resolve) => {
     let code: number | null = null;
     let signal: string | undefined;

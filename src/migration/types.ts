@@ -5,7 +5,7 @@ import type { NoticeKind } from '../notify/index.js';
 import type { TargetChoice } from '../placement/types.js';
 import type { DiskJob, JobDetails, MigrationRecord } from '../store/types.js';
 import type { ClaimedExport } from '../sync/nbd-export.js';
-import type { BinaryShell } from '../sync/remote.js';
+import type { HostShell } from '../sync/remote.js';
 import type { MirrorMode, NbdExport } from '../sync/types.js';
 
 /**
@@ -90,7 +90,7 @@ export type ProgressSink = (event: ProgressEvent) => void;
 
 /** How the engine reaches hosts: the real HostConnections or a fake. */
 export interface HostsPort {
-  ssh(host: string): Promise<BinaryShell>;
+  ssh(host: string): Promise<HostShell>;
   libvirt(host: string): Promise<LibvirtClient>;
   /** The address other hosts use to reach this one (its resolved ssh hostname). */
   addressOf(host: string): Promise<string>;

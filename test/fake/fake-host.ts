@@ -76,6 +76,8 @@ export class FakeHost {
   readonly networks = new Map<string, FakeNetwork>();
   /** Every argv run over the shell, in order. */
   readonly commands: string[][] = [];
+  /** Commands prepared (FakeShell.prepareExec) and neither run nor cancelled yet: each would hold a session channel. */
+  readonly preparedWaiting = new Set<string>();
   reachable = true;
 
   constructor(

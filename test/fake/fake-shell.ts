@@ -3,7 +3,7 @@ import { firmwareCommand, mkdirs, removeTree, type ShellResult } from './fake-fi
 import type { FakeHost, FakeProcess } from './fake-host.js';
 import type { FakeHypervisor } from './fake-hypervisor.js';
 import type { FakeSession } from './fake-session.js';
-import type { ExecOptions, ExecResult } from './src-imports.js';
+import type { ExecOptions, ExecResult, PreparedExec, PrepareOptions } from './src-imports.js';
 
 const ok = (stdout = ''): ExecResult => ({ stdout, stderr: '', code: 0 });
 const CLIENT_CERT = readFileSync(new URL('../fixtures/tls/client-cert.pem', import.meta.url), 'utf8');
@@ -36,6 +36,27 @@ export class FakeShell {
     const result = await this.call(argv, options);
     return { ...result, stdout: Buffer.from(result.stdout) };
   }
+
+  /** Like SshConnection.prepareExec: the command runs (and is recorded) at `go`, never after `cancel`. */
+  prepareExec(argv: readonly string[], options: PrepareOptions = {}): PreparedExec {
+    const key = `${this.preparedCount++} ${argv.join(' ')}`;
+    this.host.preparedWaiting.add(key);
+    let used = false;
+    return {
+      go: () => {
+        if (used) throw new Error(`prepared ${argv.join(' ')} was already used`);
+        used = true;
+        this.host.preparedWaiting.delete(key);
+        return this.execBuffer(argv, options);
+      },
+      cancel: () => {
+        used = true;
+        this.host.preparedWaiting.delete(key);
+      },
+    };
+  }
+
+  private preparedCount = 0;
 
   private async call(argv: readonly string[], options: ExecOptions): Promise<ShellResult> {
     const call = await this.session.enter();

@@ -1,7 +1,7 @@
 /**
  * The one file under test/ that names paths in src/ for the fake and the engine tests. When src/ moves, repoint here.
  */
-export type { ExecOptions, ExecResult } from '../../src/host/ssh-connection.js';
+export type { ExecOptions, ExecResult, PreparedExec, PrepareOptions } from '../../src/host/ssh-connection.js';
 export type { LibvirtClient } from '../../src/libvirt/client.js';
 export { DomainXml } from '../../src/libvirt/domain-xml.js';
 export { ConnectionClosedError, LibvirtError, LibvirtErrorCode } from '../../src/libvirt/errors.js';

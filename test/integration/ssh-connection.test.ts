@@ -25,6 +25,11 @@ test.serial.after.always(async () => {
   if (state.dir) await rm(state.dir, { recursive: true, force: true });
 });
 
+/** A connection to the test sshd, its host key already known. */
+function connectToTestSshd(): Promise<SshConnection> {
+  return SshConnection.connect('testhost', { configFile: state.sshd.sshConfigFile, agentSocket: null });
+}
+
 function hostKeyFingerprint(pubFile: string): string {
   const blob = Buffer.from(readFileSync(pubFile, 'utf8').split(' ')[1] as string, 'base64');
   return fingerprintOf(blob);
@@ -68,13 +73,10 @@ test.serial('accepted with the explicit flag, recorded, then known without it', 
 });
 
 test.serial('exec passes a hostile argv through unchanged and runs nothing from it', async (t) => {
-  const { sshd, dir } = state;
+  const { dir } = state;
   const pwned = join(dir, 'pwned');
   const hostile = `it's a "test" $(touch ${pwned}) \`touch ${pwned}\` ; touch ${pwned}\nline2 -n * ~`;
-  const connection = await SshConnection.connect('testhost', {
-    configFile: sshd.sshConfigFile,
-    agentSocket: null,
-  });
+  const connection = await connectToTestSshd();
   const printed = await connection.exec(['printf', '%s', hostile]);
   const fromStdin = await connection.exec(['cat'], { stdin: hostile });
   const failing = await connection.exec(['sh', '-c', 'echo oops >&2; exit 7']);
@@ -89,7 +91,7 @@ test.serial('exec passes a hostile argv through unchanged and runs nothing from 
 test.serial(
   'execBuffer gives stdout byte for byte, and a Buffer goes to stdin the same (a tar archive both ways)',
   async (t) => {
-    const { sshd, dir } = state;
+    const { dir } = state;
     // Every byte value, and sequences that are not UTF-8: a UTF-8 decode on the way would change them.
     const bytes = Buffer.concat([
       Buffer.from(Array.from({ length: 256 }, (_, i) => i)),
@@ -97,10 +99,7 @@ test.serial(
     ]);
     mkdirSync(join(dir, 'from/state'), { recursive: true });
     writeFileSync(join(dir, 'from/state/vars.fd'), bytes, { mode: 0o600 });
-    const connection = await SshConnection.connect('testhost', {
-      configFile: sshd.sshConfigFile,
-      agentSocket: null,
-    });
+    const connection = await connectToTestSshd();
     try {
       const read = await connection.execBuffer(['cat', join(dir, 'from/state/vars.fd')]);
       t.true(Buffer.isBuffer(read.stdout) && read.stdout.equals(bytes));
@@ -131,11 +130,7 @@ test.serial(
 );
 
 test.serial('exec times out', async (t) => {
-  const { sshd } = state;
-  const connection = await SshConnection.connect('testhost', {
-    configFile: sshd.sshConfigFile,
-    agentSocket: null,
-  });
+  const connection = await connectToTestSshd();
   const started = Date.now();
   const error = await t.throwsAsync(connection.exec(['sleep', '5'], { timeoutMs: 300 }), {
     message: /sleep 5 on testhost timed out after 300 ms/,
@@ -148,11 +143,7 @@ test.serial('exec times out', async (t) => {
 test.serial(
   'more commands at once than sshd allows sessions (MaxSessions 10): all run, the rest wait',
   async (t) => {
-    const { sshd } = state;
-    const connection = await SshConnection.connect('testhost', {
-      configFile: sshd.sshConfigFile,
-      agentSocket: null,
-    });
+    const connection = await connectToTestSshd();
     const count = 3 * MAX_SESSION_CHANNELS;
     const results = await Promise.all(
       Array.from({ length: count }, (_, i) =>
@@ -168,12 +159,66 @@ test.serial(
   },
 );
 
+test.serial('a prepared command runs at go, not before, with its argv, output and exit status', async (t) => {
+  const { dir } = state;
+  const connection = await connectToTestSshd();
+  const marker = join(dir, 'prepared ran $(x)');
+  const prepared = connection.prepareExec([
+    'sh',
+    '-c',
+    'touch "$1"; read -r rest; echo "out:$rest"; exit 3',
+    'sh',
+    marker,
+  ]);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  t.false(existsSync(marker), 'the command ran before go');
+  const result = await prepared.go();
+  t.true(existsSync(marker));
+  t.is(result.code, 3);
+  // Its stdin is empty after the cue: the cue line is not passed on to the command.
+  t.is(result.stdout.toString(), 'out:\n');
+  await t.throwsAsync(prepared.go(), { message: /already used/ });
+  connection.close();
+});
+
+test.serial('a cancelled prepared command never runs, and gives its session channel back', async (t) => {
+  const { dir } = state;
+  const connection = await connectToTestSshd();
+  const markers = Array.from({ length: MAX_SESSION_CHANNELS }, (_, i) => join(dir, `cancelled-${i}`));
+  const prepared = markers.map((marker) => connection.prepareExec(['touch', marker]));
+  for (const command of prepared) command.cancel();
+  // Every channel was taken by a prepared command: this exec waits for one of them to be given back.
+  const after = await connection.exec(['echo', 'free'], { timeoutMs: 10_000 });
+  t.is(after.stdout, 'free\n');
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  t.deepEqual(
+    markers.filter((marker) => existsSync(marker)),
+    [],
+  );
+  connection.close();
+});
+
+test.serial(
+  'a prepared command left waiting gives its channel back at expiry; go then runs it as a plain exec',
+  async (t) => {
+    const connection = await connectToTestSshd();
+    const prepared = Array.from({ length: MAX_SESSION_CHANNELS }, (_, i) =>
+      connection.prepareExec(['echo', `late ${i}`], { expireMs: 300 }),
+    );
+    // Every channel is held by a waiting prepared command until they expire.
+    const other = await connection.exec(['echo', 'free'], { timeoutMs: 10_000 });
+    t.is(other.stdout, 'free\n');
+    const late = await Promise.all(prepared.map((command) => command.go()));
+    t.deepEqual(
+      late.map((result) => result.stdout.toString()),
+      prepared.map((_, i) => `late ${i}\n`),
+    );
+    connection.close();
+  },
+);
+
 test.serial('execLines streams long output line by line', async (t) => {
-  const { sshd } = state;
-  const connection = await SshConnection.connect('testhost', {
-    configFile: sshd.sshConfigFile,
-    agentSocket: null,
-  });
+  const connection = await connectToTestSshd();
   const lines: string[] = [];
   for await (const line of connection.execLines(['seq', '1', '20000'])) lines.push(line);
   t.is(lines.length, 20000);
@@ -190,15 +235,12 @@ test.serial('execLines streams long output line by line', async (t) => {
 });
 
 test.serial('openUnixSocket reaches a Unix socket on the host', async (t) => {
-  const { sshd, dir } = state;
+  const { dir } = state;
   const { createServer } = await import('node:net');
   const socketPath = join(dir, 'echo.sock');
   const server = createServer((socket) => socket.pipe(socket));
   await new Promise<void>((resolve) => server.listen(socketPath, resolve));
-  const connection = await SshConnection.connect('testhost', {
-    configFile: sshd.sshConfigFile,
-    agentSocket: null,
-  });
+  const connection = await connectToTestSshd();
   const stream = await connection.openUnixSocket(socketPath);
   const echoed = await new Promise<string>((resolve) => {
     stream.once('data', (chunk: Buffer) => resolve(chunk.toString()));

@@ -1,5 +1,6 @@
 import test from 'ava';
-import { CUTOVER_STEP_NAMES } from '../../src/migration/steps/cutover.js';
+import { flattenSteps } from '../../src/migration/engine/step.js';
+import { CUTOVER_STEP_NAMES, cutoverSteps } from '../../src/migration/steps/cutover.js';
 import { assertGuestOn, domUuid, exportLeftovers, phaseOf, rehomeJson } from './helpers-migration.js';
 import { agentQuery, whereRuns } from './lab.js';
 import { useMigrationLab } from './migration-lab.js';
@@ -7,8 +8,20 @@ import { sleep } from './run.js';
 
 const lab = useMigrationLab(test);
 
-/** The steps that run beside converge (the cutover's quiesce stage): holding one of them does not hold converge. */
-const BESIDE_CONVERGE = ['links-down', 'observe-exports'];
+/**
+ * The steps that may run while converge does: the other branches of its stage, each up to its first step that waits
+ * for converge (Step.after). Holding one of them does not hold converge.
+ */
+function stepsBesideConverge(): string[] {
+  const stage = cutoverSteps().find((step) => flattenSteps([step]).some((s) => s.name === 'converge'));
+  return (stage?.branches ?? [])
+    .filter((branch) => !branch.some((step) => step.name === 'converge'))
+    .flatMap((branch) => {
+      const waits = branch.findIndex((step) => step.after?.includes('converge'));
+      return (waits < 0 ? branch : branch.slice(0, waits)).map((step) => step.name);
+    });
+}
+const BESIDE_CONVERGE = stepsBesideConverge();
 
 /**
  * How long after the hold the kill comes, from REHOME_KILL_DELAY_MS (0: at once). Beside converge, a delay lets

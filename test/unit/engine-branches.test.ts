@@ -1,7 +1,8 @@
 /**
- * Steps run side by side (`concurrently`): the cutover's switch stage. The runner must run the branches at once,
- * let every branch end before it reports a failure (a rollback must not start while a branch still acts), report the
- * first failure in the order written, and a rollback must undo every branch's steps, last written first.
+ * Steps run side by side (`concurrently`): the cutover's switch stage, where a step may wait for a step of another
+ * branch (Step.after). The runner must run the branches at once, let every branch end before it reports a failure (a
+ * rollback must not start while a branch still acts), report the first failure in the order written, and a rollback
+ * must undo every branch's steps, last written first.
  */
 import test, { type ExecutionContext } from 'ava';
 import { Lab } from '../fake/engine-harness.js';
@@ -104,4 +105,43 @@ test('a rollback undoes every branch, last written first', async (t) => {
   );
   await undoSteps(ctx, steps, 'cancelling', 'test');
   t.deepEqual(undone, ['last', 'b1', 'a2', 'a1', 'first']);
+});
+
+test('a step marked after waits for that step of another branch, whatever the timing', async (t) => {
+  const { ctx } = await armedContext(t);
+  const order: string[] = [];
+  const slow = step('slow', async () => {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    order.push('slow');
+  });
+  const waiting: Step = { ...step('waiting', async () => void order.push('waiting')), after: ['slow'] };
+  await runSteps(ctx, [concurrently('stage', undefined, [slow], [waiting])]);
+  t.deepEqual(order, ['slow', 'waiting']);
+});
+
+test('a step marked after does not run when the step it waits for fails, and is journaled as refused', async (t) => {
+  const { lab, ctx } = await armedContext(t);
+  const ran: string[] = [];
+  const breaks = step('breaks', async () => {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    throw new Error('broke');
+  });
+  const never = step('never');
+  const waiting: Step = { ...step('waiting', async () => void ran.push('waiting')), after: ['never'] };
+  const error = await t.throwsAsync(
+    runSteps(ctx, [concurrently('stage', undefined, [breaks, never], [step('b1'), waiting])]),
+    { instanceOf: StepFailedError },
+  );
+  t.is((error as StepFailedError).step, 'breaks');
+  t.deepEqual(ran, []);
+  const audit = await lab.auditSteps();
+  t.true(audit.includes('b1:ok'), audit.join(' '));
+  t.true(audit.includes('waiting:error'), audit.join(' '));
+});
+
+test('a stage whose step waits for a step no other branch has is refused when it is built', (t) => {
+  const waiting: Step = { ...step('waiting'), after: ['nowhere'] };
+  t.throws(() => concurrently('stage', undefined, [step('a')], [waiting]), { message: /nowhere/ });
+  const own: Step = { ...step('own'), after: ['a'] };
+  t.throws(() => concurrently('stage', undefined, [step('a'), own], [step('b')]), { message: /waits for a/ });
 });

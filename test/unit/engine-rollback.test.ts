@@ -1,6 +1,11 @@
 import test from 'ava';
 import { Lab } from '../fake/engine-harness.js';
-import { assertMoved, assertNeverTwoCopies, assertRolledBack } from '../fake/invariants.js';
+import {
+  assertMoved,
+  assertNeverTwoCopies,
+  assertNothingPreparedLeft,
+  assertRolledBack,
+} from '../fake/invariants.js';
 import { libvirtError } from '../fake/libvirt-errors.js';
 import { CUTOVER_STEP_NAMES, LibvirtErrorCode, POINT_OF_NO_RETURN, runCutover } from '../fake/src-imports.js';
 
@@ -51,6 +56,7 @@ for (const [index, variant] of variants.entries()) {
       const record = await lab.migration();
       const step = await failedStep(lab);
       assertNeverTwoCopies(t, lab);
+      assertNothingPreparedLeft(t, lab);
       if (outcome !== 'done') {
         // Every failure, in a step's check or its run, is journaled with its step: the point of no return decides.
         t.not(step, undefined, 'the failure was not journaled');

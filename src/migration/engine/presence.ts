@@ -25,14 +25,11 @@ export function presenceOf(state: number): DomainPresence {
   }
 }
 
-export async function domainPresence(client: LibvirtClient, uuid: string): Promise<DomainPresence> {
-  let domain: DomainRef;
-  try {
-    domain = await client.lookupDomainByUuid(uuid);
-  } catch (err) {
-    if (isNoDomain(err)) return 'missing';
-    throw err;
-  }
+/**
+ * One RPC: libvirt's QEMU driver finds a domain handle by its UUID (the name and id in it are not used), so the state
+ * is asked for directly instead of after a lookup.
+ */
+export async function domainPresence(client: LibvirtClient, domain: DomainRef): Promise<DomainPresence> {
   try {
     return presenceOf((await client.getDomainState(domain)).state);
   } catch (err) {
@@ -42,11 +39,11 @@ export async function domainPresence(client: LibvirtClient, uuid: string): Promi
 }
 
 export async function sourcePresence(ctx: MigrationContext): Promise<DomainPresence> {
-  return domainPresence(await ctx.source(), ctx.record.vmUuid);
+  return domainPresence(await ctx.source(), ctx.domain);
 }
 
 export async function targetPresence(ctx: MigrationContext): Promise<DomainPresence> {
-  return domainPresence(await ctx.targetClient(), ctx.record.vmUuid);
+  return domainPresence(await ctx.targetClient(), ctx.domain);
 }
 
 /** The guard before the source is resumed or started again: never while the guest is active on the target. */

@@ -50,9 +50,25 @@ async function enterPhase(ctx: MigrationContext, phase: Phase): Promise<void> {
  * rollback. A lost lock (seen before a step, by a fenced write, or by the lease refresher) throws LockLostError as is:
  * another process owns the VM now, so this one must neither go on nor undo anything.
  */
-export async function runSteps(ctx: MigrationContext, steps: readonly Step[]): Promise<void> {
+export async function runSteps(
+  ctx: MigrationContext,
+  steps: readonly Step[],
+  ended: StepEnds = new StepEnds([]),
+): Promise<void> {
   const hold = holdBeforeStep();
   for (const step of steps) {
+    try {
+      await ended.waitFor(step);
+    } catch (err) {
+      await ctx.audit(step.name, 'error', { blocked: (err as Error).message });
+      ctx.progress({
+        vm: ctx.record.vmName,
+        step: step.name,
+        status: 'error',
+        message: (err as Error).message,
+      });
+      throw err;
+    }
     await ctx.confirmLock();
     if (step.enter) await enterPhase(ctx, step.enter);
     if (step.branches) {
@@ -78,6 +94,7 @@ export async function runSteps(ctx: MigrationContext, steps: readonly Step[]): P
     if (verdict.kind === 'skip') {
       await ctx.audit(step.name, 'info', { skipped: verdict.reason });
       ctx.progress({ vm, step: step.name, status: 'skip', message: verdict.reason });
+      ended.ended(step.name);
       continue;
     }
     if (verdict.kind === 'blocked') {
@@ -95,12 +112,70 @@ export async function runSteps(ctx: MigrationContext, steps: readonly Step[]): P
     } catch (err) {
       throw await stepFailed(ctx, step, err, { startedAt: startedAt.toISOString() });
     }
+    ended.ended(step.name);
   }
 }
 
-/** Every branch runs to its end or its first failure; then the first failure, in the order written, is thrown. */
+/**
+ * The steps of one `concurrently` stage that have ended (run or skipped), for the steps that wait for them (Step.after).
+ * A branch that stops at a failure takes its steps that never ran with it: whoever waits for one of them is told.
+ */
+class StepEnds {
+  private readonly ends = new Map<
+    string,
+    { promise: Promise<void>; resolve(): void; reject(err: Error): void }
+  >();
+
+  constructor(names: readonly string[]) {
+    for (const name of names) {
+      let resolve: () => void = () => {};
+      let reject: (err: Error) => void = () => {};
+      const promise = new Promise<void>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      promise.catch(() => undefined);
+      this.ends.set(name, { promise, resolve, reject });
+    }
+  }
+
+  /** Throws StepBlockedError for `step` if a step it waits for will not end. */
+  async waitFor(step: Step): Promise<void> {
+    try {
+      await Promise.all((step.after ?? []).map((name) => this.ends.get(name)?.promise));
+    } catch (err) {
+      throw new StepBlockedError(step.name, (err as Error).message);
+    }
+  }
+
+  ended(name: string): void {
+    this.ends.get(name)?.resolve();
+  }
+
+  /** Steps of a branch that stopped at a failure: those not ended yet never will. */
+  neverEnd(names: readonly string[], failure: string): void {
+    for (const name of names) this.ends.get(name)?.reject(new Error(`${name} did not end (${failure})`));
+  }
+}
+
+/**
+ * Every branch runs to its end or its first failure; then the first failure, in the order written, is thrown. A step
+ * that waits for a step of another branch (Step.after) fails with it, without running.
+ */
 async function runBranches(ctx: MigrationContext, branches: readonly (readonly Step[])[]): Promise<void> {
-  const settled = await Promise.allSettled(branches.map((branch) => runSteps(ctx, branch)));
+  const ended = new StepEnds(flattenSteps(branches.flat()).map((step) => step.name));
+  const settled = await Promise.allSettled(
+    branches.map((branch) =>
+      runSteps(ctx, branch, ended).catch((err: unknown) => {
+        // Resolving an already ended step does nothing: only the steps left behind are refused.
+        ended.neverEnd(
+          flattenSteps(branch).map((step) => step.name),
+          (err as Error).message,
+        );
+        throw err;
+      }),
+    ),
+  );
   const lockLost = settled.find(
     (result) => result.status === 'rejected' && result.reason instanceof LockLostError,
   );

@@ -22,16 +22,30 @@ export interface Step {
   check(ctx: MigrationContext): Promise<CheckResult>;
   run(ctx: MigrationContext): Promise<Record<string, unknown> | undefined>;
   undo?(ctx: MigrationContext): Promise<void>;
+  /**
+   * Inside `concurrently`: steps of other branches that must have ended (run or skipped) before this one starts. If
+   * one of them fails or never runs, this step does not run either.
+   */
+  readonly after?: readonly string[];
   /** Set by `concurrently`: the runner runs these lists side by side instead of calling check and run. */
   readonly branches?: readonly (readonly Step[])[];
 }
 
 /**
  * Steps that do not depend on each other, run side by side: each branch is a list run in order, with the same checks,
- * journal and lock confirmation as any other step. The runner waits for every branch to settle, then reports the
+ * journal and lock confirmation as any other step; a step may also wait for steps of other branches (Step.after). The runner waits for every branch to settle, then reports the
  * first failure. Rollback sees the branches' steps flattened, in the order written, and undoes them last first.
  */
 export function concurrently(name: string, enter: Phase | undefined, ...branches: (readonly Step[])[]): Step {
+  branches.forEach((branch, index) => {
+    const elsewhere = new Set(
+      branches.filter((_, other) => other !== index).flatMap((b) => flattenSteps(b).map((s) => s.name)),
+    );
+    for (const step of flattenSteps(branch))
+      for (const wanted of step.after ?? [])
+        if (!elsewhere.has(wanted))
+          throw new Error(`${name}: ${step.name} waits for ${wanted}, which no other branch has`);
+  });
   return {
     name,
     ...(enter ? { enter } : {}),

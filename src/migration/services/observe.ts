@@ -19,8 +19,8 @@ export async function observe(ctx: MigrationContext): Promise<Observed> {
     ctx.hosts.libvirt(record.sourceHost),
     ctx.hosts.libvirt(record.targetHost),
   ]);
-  const source = await domainPresence(sourceClient, record.vmUuid);
-  const target = await domainPresence(targetClient, record.vmUuid);
+  const source = await domainPresence(sourceClient, ctx.domain);
+  const target = await domainPresence(targetClient, ctx.domain);
   let jobs = false;
   const mirrored = mirroredDisks(ctx.job);
   if ((source === 'running' || source === 'paused') && mirrored.length > 0) {

@@ -17,27 +17,27 @@ import { verify } from './verify.js';
  * earlier run already did, so the same sequence also finishes a cutover interrupted by a crash.
  *
  *   1. pause             suspend the source (whoever caught the reboot event normally did it already)
- *   2. quiesce, three branches side by side (they only need the guest paused, or nothing):
+ *   2. switch, four branches side by side; a step marked "after" also waits for that step of another branch:
  *      a. converge        wait until nothing is dirty, then end each mirror without pivot
  *                         guard: the source is paused, and still is once the jobs ended
- *      b. links-down      the source's NICs lose their link
- *      c. observe-exports which exports are alive and ours (read only; close-export then needs no second look)
- *   3. switch, three branches side by side (none needs another's result; each needs the mirror ended converged):
- *      a. destroy-source  guard: the source is paused, the mirror ended converged, and no disk has a block job left
+ *         destroy-source  after links-down; the phase becomes switching
+ *                         guard: the source is paused, the mirror ended converged, and no disk has a block job left
  *         carry-firmware  the NVRAM file and vTPM state go to the target, checked (size, sha256)
  *                         guard: the source QEMU is gone (the files are final), the target does not run the VM
- *      b. close-export    qemu-nbd on the target flushes and exits (the source no longer writes: the jobs ended)
- *      c. define-target   guard: the target has no domain of this UUID, nor another of this name
+ *      b. links-down      the source's NICs lose their link
+ *      c. observe-exports which exports are alive and ours (read only; close-export then needs no second look)
+ *         close-export    after converge. qemu-nbd on the target flushes and exits (the source no longer writes)
+ *      d. define-target   guard: the target has no domain of this UUID, nor another of this name
  *         move-dhcp       the libvirt networks' DHCP host entries follow the guest
- *   4. start-target      guard: the source is shut off or gone, and the mirror ended converged; the export closed
- *   5. verify            the guest keeps running on the target
- *   6. release-source    the source definition goes; its disks, NVRAM and vTPM state stay for the retention time
+ *   3. start-target      guard: the source is shut off or gone, and the mirror ended converged; the export closed
+ *   4. verify            the guest keeps running on the target
+ *   5. release-source    the source definition goes; its disks, NVRAM and vTPM state stay for the retention time
  *
- * Every branch of a stage ends before the next stage begins, and before a failure is acted on. A failure up to
- * start-target rolls back: the undos run last first and each observes before it acts. define-target undefines only a
- * target that is not running; carry-firmware removes the target's copies only; destroy-source starts the source again
- * and pause resumes it only while the target is not running; links come up again, DHCP entries move back. After start-target the guest has run on the target and its
- * disk there is the newest: a failure leaves the migration failed, for an operator.
+ * Every branch ends before the next step begins, and before a failure is acted on. A failure up to start-target rolls
+ * back: the undos run last first and each observes before it acts. define-target undefines only a target that is not
+ * running; carry-firmware removes the target's copies only; destroy-source starts the source again and pause resumes
+ * it only while the target is not running; links come up again, DHCP entries move back. After start-target the guest
+ * has run on the target and its disk there is the newest: a failure leaves the migration failed, for an operator.
  */
 
 /** Options of one cutover run: when the reboot event came (for the timeline). */
@@ -50,12 +50,16 @@ export function cutoverSteps(run: CutoverRun = {}): Step[] {
   const exportsSeenAlive: ExportsSeenAlive = new Set();
   return [
     pause,
-    concurrently('quiesce', undefined, [converge(mark)], [linksDown], [observeExports(exportsSeenAlive)]),
     concurrently(
       'switch',
-      'switching',
-      [destroySource(mark), carryFirmware(mark)],
-      [closeExport(mark, exportsSeenAlive)],
+      undefined,
+      [
+        converge(mark),
+        { ...destroySource(mark), enter: 'switching', after: ['links-down'] },
+        carryFirmware(mark),
+      ],
+      [linksDown],
+      [observeExports(exportsSeenAlive), { ...closeExport(mark, exportsSeenAlive), after: ['converge'] }],
       [defineTarget(mark), moveDhcp],
     ),
     startTarget(mark),

@@ -14,8 +14,7 @@ export function defineTarget(mark: MarkMilestone): Step {
     async check(ctx) {
       if (!ctx.job.inactiveXml) return blocked('no inactive XML was kept when arming');
       const client = await ctx.targetClient();
-      if ((await domainPresence(client, ctx.record.vmUuid)) !== 'missing')
-        return skip('defined on the target');
+      if ((await domainPresence(client, ctx.domain)) !== 'missing') return skip('defined on the target');
       try {
         const other = await client.lookupDomainByName(ctx.record.vmName);
         return blocked(`the target has another domain named ${ctx.record.vmName} (UUID ${other.uuid})`);
@@ -33,7 +32,7 @@ export function defineTarget(mark: MarkMilestone): Step {
     },
     async undo(ctx) {
       const client = await ctx.targetClient();
-      const presence = await domainPresence(client, ctx.record.vmUuid);
+      const presence = await domainPresence(client, ctx.domain);
       if (presence === 'missing') return;
       if (isActive(presence)) throw new Error(`the VM is ${presence} on ${ctx.record.targetHost}`);
       // keepNvram: libvirt refuses a plain undefine of a UEFI guest; carry-firmware's undo removes the copies.

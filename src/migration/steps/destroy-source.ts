@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { ExecResult } from '../../host/ssh-connection.js';
 import { mirrorProgress } from '../../sync/block-copy.js';
-import { run } from '../../sync/remote.js';
+import { REMOTE_COMMAND_TIMEOUT_MS, run } from '../../sync/remote.js';
 import { refuseWhileActiveOnTarget, sourcePresence } from '../engine/presence.js';
 import { blocked, ok, type Step, skip } from '../engine/step.js';
 import { mirroredDisks } from '../types.js';
@@ -27,18 +28,24 @@ export function destroySource(mark: MarkMilestone): Step {
       return ok;
     },
     async run(ctx) {
-      await (await ctx.source()).destroyDomain(ctx.domain);
-      await mark(ctx, 'sourceStopped');
       const shell = await ctx.hosts.ssh(ctx.record.sourceHost);
-      const macs = guestMacs(ctx.job.inactiveXml);
-      let left: string[] = [];
-      for (let attempt = 0; attempt < 50; attempt++) {
-        left = tapsLeft((await run(shell, ['ip', '-o', 'link'])).stdout, macs);
-        if (left.length === 0) break;
-        await sleep(50);
+      // The first look at the taps is made ready while QEMU is destroyed, and runs only once it is gone.
+      const firstLook = shell.prepareExec(['ip', '-o', 'link'], { timeoutMs: REMOTE_COMMAND_TIMEOUT_MS });
+      try {
+        await (await ctx.source()).destroyDomain(ctx.domain);
+        await mark(ctx, 'sourceStopped');
+        const macs = guestMacs(ctx.job.inactiveXml);
+        let left = tapsLeft(linkList(shell.name, await firstLook.go()), macs);
+        for (let attempt = 1; attempt < 50 && left.length > 0; attempt++) {
+          await sleep(50);
+          left = tapsLeft(linkList(shell.name, await run(shell, ['ip', '-o', 'link'])), macs);
+        }
+        if (left.length > 0)
+          throw new Error(`tap devices of the VM remain on the source: ${left.join(', ')}`);
+        return {};
+      } finally {
+        firstLook.cancel();
       }
-      if (left.length > 0) throw new Error(`tap devices of the VM remain on the source: ${left.join(', ')}`);
-      return {};
     },
     async undo(ctx) {
       if ((await sourcePresence(ctx)) !== 'shutoff') return;
@@ -46,4 +53,11 @@ export function destroySource(mark: MarkMilestone): Step {
       await (await ctx.source()).createDomain(ctx.domain);
     },
   };
+}
+
+/** `ip -o link`'s output; a failed `ip` must not read as "no taps left". */
+function linkList(host: string, result: ExecResult<string | Buffer>): string {
+  if (result.code !== 0)
+    throw new Error(`ip -o link on ${host} exited ${result.code ?? result.signal}: ${result.stderr.trim()}`);
+  return result.stdout.toString();
 }

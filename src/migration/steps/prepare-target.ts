@@ -31,7 +31,7 @@ export const prepareTarget: Step = {
   enter: 'preparing',
   async check(ctx) {
     if (ctx.record.sourceHost === ctx.record.targetHost) return blocked('the target is the source host');
-    const presence = await domainPresence(await ctx.source(), ctx.record.vmUuid);
+    const presence = await domainPresence(await ctx.source(), ctx.domain);
     if (presence !== 'running')
       return blocked(`the VM is ${presence} on ${ctx.record.sourceHost}, not running`);
     const alive = await aliveExports(ctx);
@@ -130,7 +130,7 @@ export const prepareTarget: Step = {
   async undo(ctx) {
     const unfinished = ctx.job.claimedExport;
     if (ctx.job.exports.length === 0 && !unfinished) return;
-    const target = await domainPresence(await ctx.targetClient(), ctx.record.vmUuid);
+    const target = await domainPresence(await ctx.targetClient(), ctx.domain);
     if (isActive(target)) throw new Error(`the VM is ${target} on ${ctx.record.targetHost}: its image stays`);
     const shell = await ctx.hosts.ssh(ctx.record.targetHost);
     for (const nbd of ctx.job.exports) {

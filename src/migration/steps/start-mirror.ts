@@ -18,7 +18,7 @@ export const startMirrorStep: Step = {
   enter: 'mirroring',
   async check(ctx) {
     const client = await ctx.source();
-    const presence = await domainPresence(client, ctx.record.vmUuid);
+    const presence = await domainPresence(client, ctx.domain);
     if (presence !== 'running' && presence !== 'paused')
       return blocked(`the VM is ${presence} on the source`);
     if ((await aliveExports(ctx)).length !== ctx.job.disks.length)
@@ -59,7 +59,7 @@ export const startMirrorStep: Step = {
   },
   async undo(ctx) {
     const client = await ctx.source();
-    const presence = await domainPresence(client, ctx.record.vmUuid);
+    const presence = await domainPresence(client, ctx.domain);
     if (presence !== 'running' && presence !== 'paused') return;
     for (const disk of mirroredDisks(ctx.job)) {
       const nbd = ctx.job.exports.find((e) => e.disk === disk.target);
