@@ -66,6 +66,8 @@ export interface BlockJob {
   ready: boolean;
   offset: number;
   len: number;
+  /** The job's speed limit in bytes per second, 0 for none. */
+  speed: number;
 }
 
 /** Every block job QEMU runs on the host's running domains (query-block-jobs per domain, in one ssh call). */
@@ -80,7 +82,7 @@ export async function blockJobs(host: string): Promise<BlockJob[]> {
   for (const line of stdout.split('\n')) {
     const [domain, json] = line.split('\t');
     if (!domain || !json) continue;
-    let reply: { return?: { device: string; ready: boolean; offset: number; len: number }[] };
+    let reply: { return?: Omit<BlockJob, 'domain'>[] };
     try {
       reply = JSON.parse(json);
     } catch {

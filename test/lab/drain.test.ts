@@ -9,7 +9,7 @@ import type { DrainStatus } from '../../src/drain/status.js';
 import type { DrainPlanReport } from '../../src/drain/types.js';
 import type { MigrateResult } from '../../src/migration/services/migrate.js';
 import type { StatusResult } from '../../src/migration/services/status.js';
-import { defineSizedGuest, limitGuestMemory, watchInitialCopies } from './drain-fleet.js';
+import { blockJobs, defineSizedGuest, limitGuestMemory, watchInitialCopies } from './drain-fleet.js';
 import { cancelActiveMigrations, rehome } from './helpers-migration.js';
 import { type LabGuest, labDown, labUp, waitForAgent } from './lab.js';
 
@@ -82,7 +82,8 @@ test.serial('drain refuses while a VM is blocked, and without --yes when there i
 test.serial(
   'drain --skip-blocked arms every other VM as planned, never more than N initial copies',
   async (t) => {
-    // The budget counts only data (about 1 MiB on these guests' disks): at 256 KiB/s a copy takes seconds.
+    // The budget counts only data (about 1 MiB on these guests' 256 MiB disks): at 256 KiB/s a copy takes seconds.
+    // Counted over the whole disk, as QEMU would by itself, each would take 17 minutes: the drain could not end here.
     const watcher = watchInitialCopies('lab-a');
     const run = await rehome(
       [
@@ -116,6 +117,12 @@ test.serial(
     t.true(copies.maxCopying <= 2, `at most 2 initial copies at once, saw ${copies.maxCopying}`);
     t.true(copies.maxCopying >= 1, 'initial copies were seen');
     t.is(copies.maxJobs, 4, 'all four mirrors ran, and stay once armed');
+    const jobs = await blockJobs('lab-a');
+    t.deepEqual(
+      jobs.map((job) => [job.domain, job.ready, job.speed]).sort(),
+      ['dr1', 'dr2', 'dr3', 'dr4'].map((vm) => [vm, true, 256 * 1024]),
+      'each mirror is ready, and the governor left its job at the budget',
+    );
     const status = JSON.parse((await rehome(['status', '--json'])).stdout) as {
       migrations: { vm: string; target: string; phase: string }[];
     };
