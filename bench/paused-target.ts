@@ -16,8 +16,8 @@
  *   flock /tmp/rehome-lab.lock npx tsx bench/paused-target.ts [--runs 5]
  */
 import { parseArgs } from 'node:util';
-import { quoteArgv } from '../src/host/quote.js';
-import { agentReboot, consoleLogFromRoot, defineGuest, labSh, virsh, waitForAgent } from '../test/lab/lab.js';
+import { agentReboot, consoleLogFromRoot, defineGuest, virsh, waitForAgent } from '../test/lab/lab.js';
+import { onHost } from './lib/by-hand.js';
 import { ConsoleClock } from './lib/console-clock.js';
 import { log, withLab } from './lib/lab-session.js';
 import { formatMs, summarize } from './lib/stats.js';
@@ -31,16 +31,12 @@ interface BootTimes {
   bootLineMs: number;
 }
 
-async function onHost(argv: readonly string[], input?: string): Promise<string> {
-  return (await labSh(['ssh', HOST, quoteArgv(argv)], input === undefined ? {} : { input })).stdout;
-}
-
 /** Runs one virsh invocation (commands separated by `;`) and times the guest's boot from its start. */
 async function timedBoot(commands: string): Promise<BootTimes> {
   const clock = await ConsoleClock.start(consoleLogFromRoot(HOST, NAME));
   try {
     const startedAt = Date.now();
-    await onHost(['virsh', commands]);
+    await onHost(HOST, ['virsh', commands]);
     const commandMs = Date.now() - startedAt;
     const boot = await clock.waitFor(/BOOT boot=/, 120_000);
     return {
@@ -54,8 +50,8 @@ async function timedBoot(commands: string): Promise<BootTimes> {
 }
 
 async function rssKiB(): Promise<{ rss: number; hwm: number }> {
-  const pid = (await onHost(['cat', `/run/libvirt/qemu/${NAME}.pid`])).trim();
-  const status = await onHost(['cat', `/proc/${pid}/status`]);
+  const pid = (await onHost(HOST, ['cat', `/run/libvirt/qemu/${NAME}.pid`])).trim();
+  const status = await onHost(HOST, ['cat', `/proc/${pid}/status`]);
   const field = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1]);
   return { rss: field('VmRSS'), hwm: field('VmHWM') };
 }
@@ -79,9 +75,9 @@ async function main(runs: number): Promise<void> {
   const full = (await virsh(HOST, ['dumpxml', '--inactive', NAME])).stdout;
   const disk = /<disk[\s\S]*?<\/disk>/.exec(full)?.[0];
   if (!disk) throw new Error(`${NAME} has no disk in its definition`);
-  await onHost(['tee', '/var/tmp/pt-full.xml'], full);
-  await onHost(['tee', '/var/tmp/pt-nodisk.xml'], full.replace(disk, ''));
-  await onHost(['tee', '/var/tmp/pt-disk.xml'], disk);
+  await onHost(HOST, ['tee', '/var/tmp/pt-full.xml'], full);
+  await onHost(HOST, ['tee', '/var/tmp/pt-nodisk.xml'], full.replace(disk, ''));
+  await onHost(HOST, ['tee', '/var/tmp/pt-disk.xml'], disk);
 
   const start: BootTimes[] = [];
   const resume: BootTimes[] = [];
@@ -101,7 +97,7 @@ async function main(runs: number): Promise<void> {
     await virsh(HOST, ['destroy', NAME]);
 
     const before = Date.now();
-    await onHost(['virsh', 'start', '--paused', NAME]);
+    await onHost(HOST, ['virsh', 'start', '--paused', NAME]);
     pausedStartMs.push(Date.now() - before);
     await new Promise((resolve) => setTimeout(resolve, 1000));
     paused.push(await rssKiB());

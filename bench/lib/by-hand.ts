@@ -66,7 +66,8 @@ class RemoteSession {
   }
 }
 
-async function onHost(host: string, argv: readonly string[], input?: string): Promise<string> {
+/** Runs argv on a lab host over ssh from the operator namespace; its stdout. */
+export async function onHost(host: string, argv: readonly string[], input?: string): Promise<string> {
   const result = await labSh(['ssh', host, quoteArgv(argv)], input === undefined ? {} : { input });
   return result.stdout;
 }

@@ -213,8 +213,12 @@ export class SshConnection {
   ): Promise<ClientChannel> {
     return withTimeout(opening, timeoutMs, () => {
       opening.then((late) => late.close()).catch(() => undefined);
-      return timeoutError({ host: this.name, command: quoteArgv(argv), timeoutMs: timeoutMs as number });
+      return this.timedOut(argv, timeoutMs);
     });
+  }
+
+  private timedOut(argv: readonly string[], timeoutMs: number | undefined): RehomeError {
+    return timeoutError({ host: this.name, command: quoteArgv(argv), timeoutMs: timeoutMs as number });
   }
 
   /** Writes stdin (or closes it), reads stdout and stderr until the command exits, within what is left of the bound. */
@@ -234,11 +238,7 @@ export class SshConnection {
     const left = options.timeoutMs ? Math.max(1, options.timeoutMs - (Date.now() - startedAt)) : undefined;
     const exit = await withTimeout(done, left, () => {
       channel.close();
-      return timeoutError({
-        host: this.name,
-        command: quoteArgv(argv),
-        timeoutMs: options.timeoutMs as number,
-      });
+      return this.timedOut(argv, options.timeoutMs);
     });
     return {
       stdout: Buffer.concat(stdout),

@@ -18,23 +18,26 @@ export function parseConsole(host: string, text: string): ConsoleRecord {
   return record;
 }
 
-/** The last `lines` lines of a guest's console log on each host that has one, for a failing test's log. */
-export async function consoleTails(name: string, hosts: string[], lines: number): Promise<string> {
-  const tails: string[] = [];
+/** A guest's console log on each of `hosts` that has one. */
+async function consoleTexts(name: string, hosts: string[]): Promise<{ host: string; text: string }[]> {
+  const texts: { host: string; text: string }[] = [];
   for (const host of hosts) {
     const text = await readFile(consoleLogFromRoot(host, name), 'latin1').catch(() => undefined);
-    if (text !== undefined) tails.push(`${host}:\n${text.trimEnd().split('\n').slice(-lines).join('\n')}`);
+    if (text !== undefined) texts.push({ host, text });
   }
+  return texts;
+}
+
+/** The last `lines` lines of a guest's console log on each host that has one, for a failing test's log. */
+export async function consoleTails(name: string, hosts: string[], lines: number): Promise<string> {
+  const tails = (await consoleTexts(name, hosts)).map(
+    ({ host, text }) => `${host}:\n${text.trimEnd().split('\n').slice(-lines).join('\n')}`,
+  );
   return tails.join('\n') || 'no console log on any host';
 }
 
 export async function readConsoles(name: string, hosts: string[]): Promise<ConsoleRecord[]> {
-  const records: ConsoleRecord[] = [];
-  for (const host of hosts) {
-    const text = await readFile(consoleLogFromRoot(host, name), 'latin1').catch(() => undefined);
-    if (text !== undefined) records.push(parseConsole(host, text));
-  }
-  return records;
+  return (await consoleTexts(name, hosts)).map(({ host, text }) => parseConsole(host, text));
 }
 
 export interface BootTransition {

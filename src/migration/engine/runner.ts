@@ -57,18 +57,8 @@ export async function runSteps(
 ): Promise<void> {
   const hold = holdBeforeStep();
   for (const step of steps) {
-    try {
-      await ended.waitFor(step);
-    } catch (err) {
-      await ctx.audit(step.name, 'error', { blocked: (err as Error).message });
-      ctx.progress({
-        vm: ctx.record.vmName,
-        step: step.name,
-        status: 'error',
-        message: (err as Error).message,
-      });
-      throw err;
-    }
+    const waitedFor = await ended.waitFor(step);
+    if (waitedFor) throw await refused(ctx, step, waitedFor);
     await ctx.confirmLock();
     if (step.enter) await enterPhase(ctx, step.enter);
     if (step.branches) {
@@ -97,11 +87,7 @@ export async function runSteps(
       ended.ended(step.name);
       continue;
     }
-    if (verdict.kind === 'blocked') {
-      await ctx.audit(step.name, 'error', { blocked: verdict.reason });
-      ctx.progress({ vm, step: step.name, status: 'error', message: verdict.reason });
-      throw new StepBlockedError(step.name, verdict.reason);
-    }
+    if (verdict.kind === 'blocked') throw await refused(ctx, step, verdict.reason);
     ctx.progress({ vm, step: step.name, status: 'start' });
     const startedAt = new Date();
     try {
@@ -139,12 +125,13 @@ class StepEnds {
     }
   }
 
-  /** Throws StepBlockedError for `step` if a step it waits for will not end. */
-  async waitFor(step: Step): Promise<void> {
+  /** Waits for the steps `step` waits for; the reason it must not run if one of them will not end. */
+  async waitFor(step: Step): Promise<string | undefined> {
     try {
       await Promise.all((step.after ?? []).map((name) => this.ends.get(name)?.promise));
+      return undefined;
     } catch (err) {
-      throw new StepBlockedError(step.name, (err as Error).message);
+      return (err as Error).message;
     }
   }
 
@@ -181,6 +168,13 @@ async function runBranches(ctx: MigrationContext, branches: readonly (readonly S
   );
   const failed = lockLost ?? settled.find((result) => result.status === 'rejected');
   if (failed?.status === 'rejected') throw failed.reason;
+}
+
+/** Journals a step refused (its check, or a step it waits for) and names it. */
+async function refused(ctx: MigrationContext, step: Step, reason: string): Promise<StepBlockedError> {
+  await ctx.audit(step.name, 'error', { blocked: reason });
+  ctx.progress({ vm: ctx.record.vmName, step: step.name, status: 'error', message: reason });
+  return new StepBlockedError(step.name, reason);
 }
 
 /**

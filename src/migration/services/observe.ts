@@ -19,8 +19,10 @@ export async function observe(ctx: MigrationContext): Promise<Observed> {
     ctx.hosts.libvirt(record.sourceHost),
     ctx.hosts.libvirt(record.targetHost),
   ]);
-  const source = await domainPresence(sourceClient, ctx.domain);
-  const target = await domainPresence(targetClient, ctx.domain);
+  const [source, target] = await Promise.all([
+    domainPresence(sourceClient, ctx.domain),
+    domainPresence(targetClient, ctx.domain),
+  ]);
   let jobs = false;
   const mirrored = mirroredDisks(ctx.job);
   if ((source === 'running' || source === 'paused') && mirrored.length > 0) {

@@ -28,13 +28,17 @@ export function destroySource(mark: MarkMilestone): Step {
       return ok;
     },
     async run(ctx) {
+      const macs = guestMacs(ctx.job.inactiveXml);
       const shell = await ctx.hosts.ssh(ctx.record.sourceHost);
       // The first look at the taps is made ready while QEMU is destroyed, and runs only once it is gone.
-      const firstLook = shell.prepareExec(['ip', '-o', 'link'], { timeoutMs: REMOTE_COMMAND_TIMEOUT_MS });
+      const firstLook =
+        macs.length > 0
+          ? shell.prepareExec(['ip', '-o', 'link'], { timeoutMs: REMOTE_COMMAND_TIMEOUT_MS })
+          : undefined;
       try {
         await (await ctx.source()).destroyDomain(ctx.domain);
         await mark(ctx, 'sourceStopped');
-        const macs = guestMacs(ctx.job.inactiveXml);
+        if (!firstLook) return {};
         let left = tapsLeft(linkList(shell.name, await firstLook.go()), macs);
         for (let attempt = 1; attempt < 50 && left.length > 0; attempt++) {
           await sleep(50);
@@ -44,7 +48,7 @@ export function destroySource(mark: MarkMilestone): Step {
           throw new Error(`tap devices of the VM remain on the source: ${left.join(', ')}`);
         return {};
       } finally {
-        firstLook.cancel();
+        firstLook?.cancel();
       }
     },
     async undo(ctx) {
