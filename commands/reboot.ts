@@ -18,8 +18,10 @@ export default class Reboot extends BaseCommand {
 
   async run(): Promise<RebootNowResult> {
     const { args, flags } = await this.parse(Reboot);
-    const result = await this.withRuntime(flags, (rt) =>
-      rebootNow(rt, { vm: args.vm, force: flags.force }, stderrProgress(this.jsonEnabled())),
+    const result = await this.withRuntime(
+      flags,
+      (rt) => rebootNow(rt, { vm: args.vm, force: flags.force }, stderrProgress(this.jsonEnabled())),
+      { runsCutovers: true },
     );
     if (!this.jsonEnabled()) this.log(formatReboot(result));
     if (result.outcome === 'rolled-back' || result.outcome === 'failed')

@@ -24,13 +24,16 @@ export default class Serve extends BaseCommand {
 
   async run(): Promise<ServeResult> {
     const { flags } = await this.parse(Serve);
-    return this.withRuntime(flags, (rt) =>
-      untilStopped((stop) =>
-        serveUntilStopped(rt, flags.listen, stop, {
-          progress: stderrProgress(this.jsonEnabled()),
-          onServing: (links) => this.logToStderr(formatServing(links)),
-        }),
-      ),
+    return this.withRuntime(
+      flags,
+      (rt) =>
+        untilStopped((stop) =>
+          serveUntilStopped(rt, flags.listen, stop, {
+            progress: stderrProgress(this.jsonEnabled()),
+            onServing: (links) => this.logToStderr(formatServing(links)),
+          }),
+        ),
+      { runsCutovers: true },
     );
   }
 }

@@ -42,21 +42,24 @@ export default class Watch extends BaseCommand {
       reconcileMs: flags['reconcile-interval'] * 1000,
       ...(flags.serve ? { serve: flags.serve } : {}),
     };
-    const summary = await this.withRuntime(flags, (rt) =>
-      untilStopped((stop) =>
-        watchUntilStopped(rt, options, stop, {
-          progress: stderrProgress(false),
-          onServing: (links) =>
-            process.stderr.write(
-              `${formatServing(links)}; metrics at ${links.origin}/metrics, health at ${links.origin}/healthz\n`,
-            ),
-          onEvent: (event) => {
-            if (json) line(event);
-            else if (event.event === 'started')
-              this.logToStderr(formatWatchStart(event, rt.config.hosts.length));
-          },
-        }),
-      ),
+    const summary = await this.withRuntime(
+      flags,
+      (rt) =>
+        untilStopped((stop) =>
+          watchUntilStopped(rt, options, stop, {
+            progress: stderrProgress(false),
+            onServing: (links) =>
+              process.stderr.write(
+                `${formatServing(links)}; metrics at ${links.origin}/metrics, health at ${links.origin}/healthz\n`,
+              ),
+            onEvent: (event) => {
+              if (json) line(event);
+              else if (event.event === 'started')
+                this.logToStderr(formatWatchStart(event, rt.config.hosts.length));
+            },
+          }),
+        ),
+      { runsCutovers: true },
     );
     if (!json) return summary;
     // One line per event on stdout: the summary too, rather than oclif's multi-line JSON.

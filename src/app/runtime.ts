@@ -27,9 +27,27 @@ export function openHostConnections(
   return new HostConnections(config.hosts, new SshPool({ ...sshOptionsFromConfig(config), ...overrides }));
 }
 
+export interface RuntimeOptions {
+  /**
+   * The process may cut a VM over (watch, serve, reboot): each host connection keeps shells open for the cutover's
+   * commands, which then do not wait for sshd to fork at its busiest moment (SshConnectOptions.warmShells).
+   */
+  runsCutovers?: boolean;
+}
+
+/**
+ * Cued shells kept per host connection by a process that runs cutovers: a cutover's burst on one host (the export's
+ * observation, kill, wait and removal; the firmware carry's listing, hashing and archive) is about this many commands.
+ */
+const CUTOVER_WARM_SHELLS = 4;
+
 /** Runs `work` with the config, the store and the host connections, and closes them all afterwards. */
-export async function withRuntime<T>(paths: RuntimePaths, work: (rt: Runtime) => Promise<T>): Promise<T> {
-  const rt = await openRuntime(paths);
+export async function withRuntime<T>(
+  paths: RuntimePaths,
+  work: (rt: Runtime) => Promise<T>,
+  options: RuntimeOptions = {},
+): Promise<T> {
+  const rt = await openRuntime(paths, options);
   try {
     return await work(rt);
   } finally {
@@ -51,11 +69,14 @@ export async function withStore<T>(paths: RuntimePaths, work: (store: Store) => 
   }
 }
 
-async function openRuntime(paths: RuntimePaths): Promise<Runtime> {
+async function openRuntime(paths: RuntimePaths, options: RuntimeOptions): Promise<Runtime> {
   const { config } = await loadConfigFile(paths);
   const certDir = config.tls?.certDir;
   const store = await openStore({ url: config.store?.url, sqlitePath: storePath(paths.dataDir) });
-  const connections = openHostConnections(config);
+  const connections = openHostConnections(
+    config,
+    options.runsCutovers ? { warmShells: CUTOVER_WARM_SHELLS } : {},
+  );
   const hosts: HostsPort = {
     ssh: (host) => connections.ssh(host),
     libvirt: (host) => connections.libvirt(host),

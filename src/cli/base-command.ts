@@ -1,6 +1,7 @@
 import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
 import type { RuntimePaths } from '../app/config-load.js';
 import { type ProgressMode, progressMode } from '../app/progress/mode.js';
+import type { RuntimeOptions } from '../app/runtime.js';
 import { type ErrorKind, RehomeError } from '../errors.js';
 import type { Runtime } from '../migration/index.js';
 import { ExitCode, exitCodeForKind } from './exit-codes.js';
@@ -38,9 +39,13 @@ export abstract class BaseCommand extends Command {
   }
 
   /** The runtime (SSH, libvirt, the store) is imported here, when a command needs it, not when any command loads. */
-  protected async withRuntime<T>(flags: { config?: string }, work: (rt: Runtime) => Promise<T>): Promise<T> {
+  protected async withRuntime<T>(
+    flags: { config?: string },
+    work: (rt: Runtime) => Promise<T>,
+    options: RuntimeOptions = {},
+  ): Promise<T> {
     const { withRuntime } = await import('../app/runtime.js');
-    return withRuntime(this.runtimePaths(flags), work);
+    return withRuntime(this.runtimePaths(flags), work, options);
   }
 
   /** Progress on stderr: live on a terminal, timestamped lines otherwise (cron), nothing under --json. */

@@ -17,3 +17,11 @@ export function quoteArgv(argv: readonly string[]): string {
   if (argv.length === 0) throw new RehomeError('Refusing to run an empty remote command', 'invalid-input');
   return argv.map(quoteArg).join(' ');
 }
+
+/**
+ * quoteArgv on one line, for a shell that reads its command with `read` (see cued-shell.ts): an argument's newline is
+ * written as `"$nl"` between its quoted parts, and that shell defines `nl` as a newline.
+ */
+export function quoteArgvOneLine(argv: readonly string[]): string {
+  return quoteArgv(argv).replaceAll('\n', `'"$nl"'`);
+}

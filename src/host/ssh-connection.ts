@@ -9,6 +9,15 @@ import {
   type ServerHostKeyAlgorithm,
 } from 'ssh2';
 import { RehomeError, timeoutError } from '../errors.js';
+import {
+  CUED_SHELL_ARGV,
+  type CuedChannel,
+  channelDone,
+  cuedChannel,
+  cueFor,
+  releaseCued,
+  WarmShells,
+} from './cued-shell.js';
 import { type HostKeyPolicy, knownKeyTypesFor, verifyHostKey } from './known-hosts.js';
 import { quoteArgv } from './quote.js';
 import { type ResolvedSshHost, resolveSshHost, type SshConfigOptions } from './ssh-config.js';
@@ -24,6 +33,11 @@ export interface SshConnectOptions extends SshConfigOptions {
   defaultConnectTimeoutMs?: number;
   /** Called when a key was appended to known_hosts (so a command can say so on stderr). */
   onHostKeyAdded?: (event: { host: string; file: string }) => void;
+  /**
+   * Shells kept open on the host, each waiting for one command (cued-shell.ts), for a process that must run commands
+   * quickly at a moment it cannot foresee (a cutover): default 0. Not for a jump host.
+   */
+  warmShells?: number;
 }
 
 export interface ExecOptions {
@@ -67,7 +81,6 @@ export interface ExecStream {
   close(): void;
 }
 
-/** One SSH connection to one host. Every remote command is an argv, quoted by `quoteArgv`. */
 /**
  * Session channels (commands) open at once on one connection. sshd refuses more than MaxSessions (10 by default)
  * with "open failed"; steps that run side by side can ask for more (a cutover closing four exports opens twelve), so
@@ -75,21 +88,30 @@ export interface ExecStream {
  */
 export const MAX_SESSION_CHANNELS = 8;
 
+/** One SSH connection to one host. Every remote command is an argv, quoted by `quoteArgv`. */
 export class SshConnection {
   private closed = false;
   private sessionsOpen = 0;
+  private opened = 0;
   private readonly sessionWaiters: (() => void)[] = [];
+  private readonly warm: WarmShells | undefined;
 
   private constructor(
     readonly name: string,
     readonly resolved: ResolvedSshHost,
     private readonly client: Client,
     private readonly jump?: SshConnection,
+    warmShells = 0,
   ) {
     client.on('close', () => {
       this.closed = true;
+      this.warm?.stop();
       this.jump?.close();
     });
+    if (warmShells > 0) {
+      this.warm = new WarmShells(warmShells, () => this.openCuedIfFree());
+      this.warm.fill();
+    }
   }
 
   /** Resolve `destination` with `ssh -G`, verify the host key against known_hosts, and authenticate. */
@@ -124,7 +146,7 @@ export class SshConnection {
     try {
       if (jump) sock = await jump.forwardOut(resolved.hostname, resolved.port);
       const client = await openClient(resolved, options, sock);
-      return new SshConnection(name, resolved, client, jump);
+      return new SshConnection(name, resolved, client, jump, isJump ? 0 : options.warmShells);
     } catch (err) {
       jump?.close();
       throw err;
@@ -135,6 +157,16 @@ export class SshConnection {
     return !this.closed;
   }
 
+  /** Session channels opened so far (commands, cued shells): what a command run in a warm shell does not add to. */
+  get channelsOpened(): number {
+    return this.opened;
+  }
+
+  /** Cued shells open and waiting for a command (SshConnectOptions.warmShells). */
+  get warmShellsIdle(): number {
+    return this.warm?.idleCount ?? 0;
+  }
+
   async exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     const result = await this.execBuffer(argv, options);
     return { ...result, stdout: result.stdout.toString('utf8') };
@@ -143,44 +175,29 @@ export class SshConnection {
   /** `exec` for a command whose stdout is bytes, not text (an archive): stdout as the command wrote it. */
   async execBuffer(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult<Buffer>> {
     const startedAt = Date.now();
+    const warm = this.warm?.take();
+    if (warm) return this.runCued(warm, argv, options, startedAt);
     const channel = await this.boundedOpen(this.openExec(argv), argv, options.timeoutMs);
     return this.collect(channel, argv, options, startedAt);
   }
 
   /**
-   * Opens the channel and the remote shell now, and runs argv only when `go` is called: the cost of a command's
-   * start (a channel, sshd's fork, a shell) is paid ahead of a moment that must be quick. Until `go`, a shell on the
-   * host waits for one line on stdin; `cancel` (or a closed connection) ends it with EOF, and argv never runs.
-   * A prepared command holds one of the connection's session channels: it is given back at `cancel`, or after
-   * `expireMs` without `go` (then `go` runs argv as a plain `exec`).
+   * Takes a warm shell, or opens a cued one now, and runs argv in it only when `go` is called: the cost of a
+   * command's start (a channel, sshd's fork, a shell) is paid ahead of a moment that must be quick. Until `go`, the
+   * shell waits for its line (cued-shell.ts); `cancel` ends it with EOF, and argv never runs. A prepared command
+   * holds one of the connection's session channels: it is given back at `cancel`, or after `expireMs` without `go`
+   * (then `go` runs argv as a plain `exec`, as it does when the shell ended before `go`).
    */
   prepareExec(argv: readonly string[], options: PrepareOptions = {}): PreparedExec {
-    // Its end is watched from the open: a channel that closes before `go` (a dropped connection) is not waited for.
-    let done: Promise<ChannelExit> | undefined;
-    const opening = this.openExec([
-      'sh',
-      '-c',
-      'read -r cue || exit 125; exec "$@"',
-      'rehome-cued',
-      ...argv,
-    ]).then((channel) => {
-      done = channelDone(channel);
-      return channel;
-    });
+    const warm = this.warm?.take();
+    const opening = warm ? Promise.resolve(warm) : this.openCued();
     opening.catch(() => undefined);
     let state: 'ready' | 'used' | 'let-go' = 'ready';
     const letGo = () => {
       if (state !== 'ready') return;
       state = 'let-go';
       clearTimeout(expiry);
-      opening
-        .then((channel) => {
-          // Read to the end: a channel closes (and gives back its session slot) only once its output is consumed.
-          channel.resume();
-          channel.stderr.resume();
-          channel.end();
-        })
-        .catch(() => undefined);
+      opening.then(releaseCued).catch(() => undefined);
     };
     const expiry = setTimeout(letGo, options.expireMs ?? PREPARED_EXEC_EXPIRY_MS);
     expiry.unref();
@@ -195,14 +212,46 @@ export class SshConnection {
         state = 'used';
         clearTimeout(expiry);
         const startedAt = Date.now();
-        const channel = await this.boundedOpen(opening, argv, options.timeoutMs);
-        return this.collect(channel, argv, { ...options, stdin: '\n' }, startedAt, done);
+        const cued = await withTimeout(opening, options.timeoutMs, () => {
+          opening.then(releaseCued).catch(() => undefined);
+          return this.timedOut(argv, options.timeoutMs);
+        });
+        // Nothing ran in a shell that ended before its line: argv may run elsewhere.
+        if (cued.ended) return this.execBuffer(argv, options);
+        return this.runCued(cued, argv, options, startedAt);
       },
       cancel: () => {
         letGo();
         state = 'used';
       },
     };
+  }
+
+  /** Sends argv to a cued shell (its line, then stdin) and collects the command's output and exit. */
+  private runCued(
+    cued: CuedChannel,
+    argv: readonly string[],
+    options: ExecOptions,
+    startedAt: number,
+  ): Promise<ExecResult<Buffer>> {
+    return this.collect(
+      cued.channel,
+      argv,
+      { ...options, stdin: cueFor(argv, options.stdin) },
+      startedAt,
+      cued.done,
+    );
+  }
+
+  private async openCued(): Promise<CuedChannel> {
+    return cuedChannel(await this.openExec(CUED_SHELL_ARGV));
+  }
+
+  /** For the warm pool: a cued shell only if a session slot is free now (the pool never queues behind commands). */
+  private openCuedIfFree(): Promise<CuedChannel> {
+    if (this.closed || this.sessionsOpen >= MAX_SESSION_CHANNELS)
+      return Promise.reject(new Error('no free session channel'));
+    return this.openCued();
   }
 
   /** The bound covers opening the channel too: over a link that went dead, the open is what never answers. */
@@ -315,6 +364,7 @@ export class SshConnection {
 
   close(): void {
     this.closed = true;
+    this.warm?.stop();
     this.client.end();
     this.jump?.close();
   }
@@ -333,6 +383,7 @@ export class SshConnection {
           this.releaseSession();
           reject(new RehomeError(`Cannot run a command on ${this.name}: ${err.message}`, 'unreachable'));
         } else {
+          this.opened++;
           channel.once('close', () => this.releaseSession());
           resolve(channel);
         }
@@ -345,7 +396,10 @@ export class SshConnection {
       this.sessionsOpen++;
       return;
     }
-    await new Promise<void>((resolve) => this.sessionWaiters.push(resolve));
+    const slot = new Promise<void>((resolve) => this.sessionWaiters.push(resolve));
+    // An idle warm shell gives its slot to a command that needs a channel of its own.
+    this.warm?.releaseOne();
+    await slot;
   }
 
   /** A closed channel's slot goes to the first waiter, or back to the pool. */
@@ -435,6 +489,7 @@ async function openClient(
     };
     const onReady = () => {
       client.removeListener('error', onError);
+      client.setNoDelay(true);
       // Later errors (a dropped connection) surface as failed execs; keep them from crashing the process.
       client.on('error', () => {});
       resolve(client);
@@ -497,20 +552,6 @@ function mapConnectError(
     ]);
   }
   return new RehomeError(`Cannot connect to ${where}: ${err.message}`, 'unreachable', [], { cause: err });
-}
-
-type ChannelExit = { code: number | null; signal?: string };
-
-function channelDone(channel: ClientChannel): Promise<ChannelExit> {
-  return new Promise((resolve) => {
-    let code: number | null = null;
-    let signal: string | undefined;
-    channel.on('exit', (exitCode: number | null, exitSignal?: string) => {
-      code = exitCode;
-      signal = exitSignal ?? undefined;
-    });
-    channel.on('close', () => resolve(signal ? { code, signal } : { code }));
-  });
 }
 
 function withTimeout<T>(

@@ -217,6 +217,76 @@ test.serial(
   },
 );
 
+async function connectWarm(warmShells: number): Promise<SshConnection> {
+  const connection = await SshConnection.connect('testhost', {
+    configFile: state.sshd.sshConfigFile,
+    agentSocket: null,
+    warmShells,
+  });
+  await until(() => connection.warmShellsIdle === warmShells);
+  return connection;
+}
+
+async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+test.serial(
+  'commands run in warm shells without opening a channel: hostile argv, stdin, bytes, exit status',
+  async (t) => {
+    const { dir } = state;
+    const pwned = join(dir, 'pwned-warm');
+    const hostile = `it's a "test" $(touch ${pwned}) \`touch ${pwned}\` ; touch ${pwned}\nline2 -n * ~ '"$nl"'`;
+    const connection = await connectWarm(3);
+    try {
+      const opened = connection.channelsOpened;
+      const printed = await connection.exec(['printf', '%s', hostile]);
+      const fromStdin = await connection.execBuffer(['cat'], { stdin: Buffer.from([0, 1, 255, 10, 0]) });
+      const failing = await connection.exec(['sh', '-c', 'echo oops >&2; exit 7']);
+      t.is(connection.channelsOpened, opened, 'a warm shell was there for each command');
+      t.is(printed.stdout, hostile);
+      t.true(fromStdin.stdout.equals(Buffer.from([0, 1, 255, 10, 0])));
+      t.is(failing.code, 7);
+      t.is(failing.stderr, 'oops\n');
+      t.false(existsSync(pwned));
+      // The pool was emptied: the next command opens its own channel, and the pool refills once things are quiet.
+      t.is((await connection.exec(['echo', 'cold'])).stdout, 'cold\n');
+      t.is(connection.channelsOpened, opened + 1);
+      await until(() => connection.warmShellsIdle === 3);
+      t.is((await connection.exec(['echo', 'warm again'])).stdout, 'warm again\n');
+      t.is(connection.channelsOpened, opened + 4);
+    } finally {
+      connection.close();
+    }
+  },
+);
+
+test.serial('idle warm shells give their session channels to commands that need their own', async (t) => {
+  const barrier = join(state.dir, 'barrier');
+  mkdirSync(barrier);
+  const connection = await connectWarm(4);
+  try {
+    // Streams never run in a warm shell. Each waits (5 s at most) until all have started: with four of the eight
+    // slots held by idle shells, the last four start only if those shells give their slots back.
+    const wait = `touch "$1/$2"; n=0; while [ "$(ls "$1" | wc -l)" -lt ${MAX_SESSION_CHANNELS} ] && [ $n -lt 100 ]; do sleep 0.05; n=$((n+1)); done; ls "$1" | wc -l`;
+    const started = await Promise.all(
+      Array.from({ length: MAX_SESSION_CHANNELS }, async (_, i) => {
+        const lines: string[] = [];
+        for await (const line of connection.execLines(['sh', '-c', wait, 'sh', barrier, String(i)]))
+          lines.push(line.trim());
+        return lines.join();
+      }),
+    );
+    t.deepEqual(started, Array(MAX_SESSION_CHANNELS).fill(String(MAX_SESSION_CHANNELS)));
+  } finally {
+    connection.close();
+  }
+});
+
 test.serial('execLines streams long output line by line', async (t) => {
   const connection = await connectToTestSshd();
   const lines: string[] = [];

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { execa } from 'execa';
-import { quoteArg, quoteArgv } from '../../src/host/quote.js';
+import { CUED_SHELL_ARGV, cueFor } from '../../src/host/cued-shell.js';
+import { quoteArg, quoteArgv, quoteArgvOneLine } from '../../src/host/quote.js';
 
 const hostile = [
   'plain',
@@ -24,6 +25,8 @@ const hostile = [
   'FOO=bar',
   '!event',
   '\t\r',
+  '\n\n',
+  `'"$nl"'`,
 ];
 
 test('each hostile argument reaches a real POSIX shell unchanged', async (t) => {
@@ -31,6 +34,26 @@ test('each hostile argument reaches a real POSIX shell unchanged', async (t) => 
   const command = quoteArgv(['printf', '%s\\0', ...hostile]);
   const { stdout } = await execa('sh', ['-c', command], { cwd: '/tmp', stripFinalNewline: false });
   t.deepEqual(stdout.split('\0').slice(0, -1), hostile);
+});
+
+test('a cued shell reads its command as one line and runs each hostile argument unchanged, stdin after it', async (t) => {
+  t.false(quoteArgvOneLine(['printf', ...hostile]).includes('\n'));
+  const [shell, ...args] = CUED_SHELL_ARGV as [string, ...string[]];
+  const argv = ['sh', '-c', 'printf "%s\\0" "$@"; cat', 'sh', ...hostile];
+  const { stdout } = await execa(shell, args, {
+    cwd: '/tmp',
+    input: cueFor(argv, 'stdin follows\n'),
+    stripFinalNewline: false,
+  });
+  const printed = stdout.split('\0');
+  t.deepEqual(printed.slice(0, -1), hostile);
+  t.is(printed.at(-1), 'stdin follows\n');
+});
+
+test('a cued shell that gets EOF before its line exits 125 and runs nothing', async (t) => {
+  const [shell, ...args] = CUED_SHELL_ARGV as [string, ...string[]];
+  const result = await execa(shell, args, { input: '', reject: false });
+  t.is(result.exitCode, 125);
 });
 
 test('the first word is not taken as an assignment', async (t) => {
