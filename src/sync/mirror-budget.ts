@@ -143,6 +143,9 @@ export function budgetSpeed(
 /** What the budget needs of a libvirt client (a fake in unit tests, virsh in the bench). */
 export type BudgetClient = Pick<LibvirtClient, 'getBlockJobInfo' | 'blockJobSetSpeed'>;
 
+/** How long MirrorBudget.stop waits for a reading in flight (a healthy RPC answers in milliseconds). */
+const STOP_WAIT_MS = 2000;
+
 export interface MirrorBudgetOptions extends BudgetOptions {
   /** Between two readings of the job; default 100 ms. */
   periodMs?: number;
@@ -191,11 +194,20 @@ export class MirrorBudget {
     return this.finished;
   }
 
-  /** Ends the governing, the job left at the budget (a copy found ready before the governor saw it may be unlimited). */
-  async stop(): Promise<void> {
+  /**
+   * Ends the governing, the job left at the budget (a copy found ready before the governor saw it may be unlimited).
+   * Waits at most `waitMs` for a reading in flight: over a connection that died, it would hold the caller until the
+   * keepalive gives up (~30 s); it ends by itself later, and sets the budget if it still can.
+   */
+  async stop(waitMs = STOP_WAIT_MS): Promise<void> {
     this.stopped = true;
     this.wake();
-    await this.finished;
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, waitMs);
+    });
+    await Promise.race([this.finished, bound]);
+    clearTimeout(timer);
   }
 
   /** One reading and one speed; true while the first pass goes on. Exposed for tests. */

@@ -30,9 +30,16 @@ async function consoleTexts(name: string, hosts: string[]): Promise<{ host: stri
 
 /** The last `lines` lines of a guest's console log on each host that has one, for a failing test's log. */
 export async function consoleTails(name: string, hosts: string[], lines: number): Promise<string> {
-  const tails = (await consoleTexts(name, hosts)).map(
-    ({ host, text }) => `${host}:\n${text.trimEnd().split('\n').slice(-lines).join('\n')}`,
-  );
+  const tails = (await consoleTexts(name, hosts)).map(({ host, text }) => {
+    const all = text.trimEnd().split('\n');
+    // The agent's ACK lines drown the rest: what came before the tail is shown without them.
+    const before = all.slice(0, -lines).filter((line) => !line.startsWith('ACK '));
+    const earlier =
+      before.length > 0
+        ? `(before, ACK lines left out)\n${before.slice(-lines).join('\n')}\n(last lines)\n`
+        : '';
+    return `${host}:\n${earlier}${all.slice(-lines).join('\n')}`;
+  });
   return tails.join('\n') || 'no console log on any host';
 }
 

@@ -1,5 +1,6 @@
 import test from 'ava';
 import {
+  type BudgetClient,
   budgetSpeed,
   DataMap,
   governMirrors,
@@ -267,6 +268,22 @@ test('a governor stopped while the job runs unlimited leaves it at the budget', 
   await waitUntil(async () => (await a.getBlockJobInfo(ref, 'vda'))?.bandwidth === 0n);
   await governor.stop();
   t.is((await a.getBlockJobInfo(ref, 'vda'))?.bandwidth, BigInt(MiB));
+});
+
+test('stopping does not wait for a reading that never answers (a dead connection)', async (t) => {
+  const readings: string[] = [];
+  const hung: BudgetClient = {
+    getBlockJobInfo: () => {
+      readings.push('asked');
+      return new Promise(() => {});
+    },
+    blockJobSetSpeed: async () => {},
+  };
+  const ref = { name: vm.name, uuid: vm.uuid, id: -1 };
+  const governor = new MirrorBudget(hung, ref, 'vda', new DataMap([], 64 * MiB), MiB).start();
+  await waitUntil(async () => readings.length > 0);
+  await governor.stop(50);
+  t.deepEqual(readings, ['asked'], 'stopped while its one reading is still in flight');
 });
 
 async function waitUntil(condition: () => Promise<boolean>): Promise<void> {
