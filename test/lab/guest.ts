@@ -13,8 +13,21 @@ export function macForName(name: string): string {
   return `52:54:00:${[...digest.subarray(0, 3)].map((byte) => byte.toString(16).padStart(2, '0')).join(':')}`;
 }
 
-/** Static lease for the guest: kept if its MAC is known, otherwise the next free address. */
-export async function leaseFor(name: string, mac: string): Promise<string> {
+let leasing: Promise<unknown> = Promise.resolve();
+
+/**
+ * Static lease for the guest: kept if its MAC is known, otherwise the next free address. One at a time: guests booted
+ * side by side (watch-replicas boots six) each read the hosts file before any wrote to it, took the same first free
+ * address, and dnsmasq gave it to one of them; the other got no lease, and the agent that answered at "its" address,
+ * and took its reboot, was the other guest's.
+ */
+export function leaseFor(name: string, mac: string): Promise<string> {
+  const lease = leasing.then(() => assignLease(name, mac));
+  leasing = lease.catch(() => undefined);
+  return lease;
+}
+
+async function assignLease(name: string, mac: string): Promise<string> {
   const hosts = await dhcpHosts();
   const known = hosts.find((entry) => entry.mac === mac);
   if (known) {

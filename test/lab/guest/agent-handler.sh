@@ -6,7 +6,6 @@ case "$cmd" in
     echo "rebooting boot=$(cat /run/boot)"
     # On the console (the agent's stderr): a guest that answered and never reset shows how far it got.
     echo "AGENT reboot -f after n=$(cat /run/acked)" >&2
-    # In this process, not an orphan in the background: twice in CI the answer came and the guest never rebooted.
     # The connection is closed first (every copy of the socket), so the caller has its answer and an end.
     exec </dev/null >/dev/null 2>&1
     sleep 0.1
