@@ -177,7 +177,9 @@ export class SshConnection {
     const startedAt = Date.now();
     const warm = this.warm?.take();
     if (warm) return this.runCued(warm, argv, options, startedAt);
-    const channel = await this.boundedOpen(this.openExec(argv), argv, options.timeoutMs);
+    const channel = await this.boundedOpen(this.openExec(argv), argv, options.timeoutMs, (late) =>
+      late.close(),
+    );
     return this.collect(channel, argv, options, startedAt);
   }
 
@@ -212,10 +214,7 @@ export class SshConnection {
         state = 'used';
         clearTimeout(expiry);
         const startedAt = Date.now();
-        const cued = await withTimeout(opening, options.timeoutMs, () => {
-          opening.then(releaseCued).catch(() => undefined);
-          return this.timedOut(argv, options.timeoutMs);
-        });
+        const cued = await this.boundedOpen(opening, argv, options.timeoutMs, releaseCued);
         // Nothing ran in a shell that ended before its line: argv may run elsewhere.
         if (cued.ended) return this.execBuffer(argv, options);
         return this.runCued(cued, argv, options, startedAt);
@@ -255,13 +254,14 @@ export class SshConnection {
   }
 
   /** The bound covers opening the channel too: over a link that went dead, the open is what never answers. */
-  private boundedOpen(
-    opening: Promise<ClientChannel>,
+  private boundedOpen<Opened>(
+    opening: Promise<Opened>,
     argv: readonly string[],
     timeoutMs: number | undefined,
-  ): Promise<ClientChannel> {
+    giveBack: (late: Opened) => void,
+  ): Promise<Opened> {
     return withTimeout(opening, timeoutMs, () => {
-      opening.then((late) => late.close()).catch(() => undefined);
+      opening.then(giveBack).catch(() => undefined);
       return this.timedOut(argv, timeoutMs);
     });
   }
