@@ -15,7 +15,6 @@ import {
   channelDone,
   cuedChannel,
   cueFor,
-  releaseCued,
   WarmShells,
 } from './cued-shell.js';
 import { type HostKeyPolicy, knownKeyTypesFor, verifyHostKey } from './known-hosts.js';
@@ -53,23 +52,6 @@ export interface ExecResult<Stdout extends string | Buffer = string> {
   /** `null` when the remote command died from a signal. */
   code: number | null;
   signal?: string;
-}
-
-/** How long a prepared command waits for its `go` before it gives its channel back (see prepareExec). */
-export const PREPARED_EXEC_EXPIRY_MS = 120_000;
-
-export interface PrepareOptions {
-  /** Bounds the run from `go` to the exit, as ExecOptions.timeoutMs bounds an exec. */
-  timeoutMs?: number;
-  expireMs?: number;
-}
-
-/** A command made ready on the host ahead of time (see SshConnection.prepareExec). */
-export interface PreparedExec {
-  /** Runs the command now; settles like `exec`. Once only. */
-  go(): Promise<ExecResult<Buffer>>;
-  /** The command will not run; its waiting shell ends. Does nothing after `go`. */
-  cancel(): void;
 }
 
 export interface ExecStream {
@@ -177,53 +159,8 @@ export class SshConnection {
     const startedAt = Date.now();
     const warm = this.warm?.take();
     if (warm) return this.runCued(warm, argv, options, startedAt);
-    const channel = await this.boundedOpen(this.openExec(argv), argv, options.timeoutMs, (late) =>
-      late.close(),
-    );
+    const channel = await this.boundedOpen(this.openExec(argv), argv, options.timeoutMs);
     return this.collect(channel, argv, options, startedAt);
-  }
-
-  /**
-   * Takes a warm shell, or opens a cued one now, and runs argv in it only when `go` is called: the cost of a
-   * command's start (a channel, sshd's fork, a shell) is paid ahead of a moment that must be quick. Until `go`, the
-   * shell waits for its line (cued-shell.ts); `cancel` ends it with EOF, and argv never runs. A prepared command
-   * holds one of the connection's session channels: it is given back at `cancel`, or after `expireMs` without `go`
-   * (then `go` runs argv as a plain `exec`, as it does when the shell ended before `go`).
-   */
-  prepareExec(argv: readonly string[], options: PrepareOptions = {}): PreparedExec {
-    const warm = this.warm?.take();
-    const opening = warm ? Promise.resolve(warm) : this.openCued();
-    opening.catch(() => undefined);
-    let state: 'ready' | 'used' | 'let-go' = 'ready';
-    const letGo = () => {
-      if (state !== 'ready') return;
-      state = 'let-go';
-      clearTimeout(expiry);
-      opening.then(releaseCued).catch(() => undefined);
-    };
-    const expiry = setTimeout(letGo, options.expireMs ?? PREPARED_EXEC_EXPIRY_MS);
-    expiry.unref();
-    return {
-      go: async () => {
-        if (state === 'used')
-          throw new Error(`prepared command ${quoteArgv(argv)} on ${this.name} was already used`);
-        if (state === 'let-go') {
-          state = 'used';
-          return this.execBuffer(argv, options);
-        }
-        state = 'used';
-        clearTimeout(expiry);
-        const startedAt = Date.now();
-        const cued = await this.boundedOpen(opening, argv, options.timeoutMs, releaseCued);
-        // Nothing ran in a shell that ended before its line: argv may run elsewhere.
-        if (cued.ended) return this.execBuffer(argv, options);
-        return this.runCued(cued, argv, options, startedAt);
-      },
-      cancel: () => {
-        letGo();
-        state = 'used';
-      },
-    };
   }
 
   /** Sends argv to a cued shell (its line, then stdin) and collects the command's output and exit. */
@@ -254,14 +191,14 @@ export class SshConnection {
   }
 
   /** The bound covers opening the channel too: over a link that went dead, the open is what never answers. */
-  private boundedOpen<Opened>(
-    opening: Promise<Opened>,
+  private boundedOpen(
+    opening: Promise<ClientChannel>,
     argv: readonly string[],
     timeoutMs: number | undefined,
-    giveBack: (late: Opened) => void,
-  ): Promise<Opened> {
+  ): Promise<ClientChannel> {
     return withTimeout(opening, timeoutMs, () => {
-      opening.then(giveBack).catch(() => undefined);
+      // A channel that opens after the timeout is closed at once: it must not hold a session slot.
+      opening.then((late) => late.close()).catch(() => undefined);
       return this.timedOut(argv, timeoutMs);
     });
   }

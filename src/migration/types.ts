@@ -5,7 +5,7 @@ import type { NoticeKind } from '../notify/index.js';
 import type { TargetChoice } from '../placement/types.js';
 import type { DiskJob, JobDetails, MigrationRecord } from '../store/types.js';
 import type { ClaimedExport } from '../sync/nbd-export.js';
-import type { HostShell } from '../sync/remote.js';
+import type { BinaryShell } from '../sync/remote.js';
 import type { MirrorMode, NbdExport } from '../sync/types.js';
 
 /**
@@ -49,6 +49,8 @@ export interface MigrationJob extends JobDetails {
   };
   /** True once the mirror ended without pivot while the guest was paused and converged. */
   converged?: boolean;
+  /** True once start-target started the VM on the target: from then on a failure never rolls back. */
+  targetStarted?: boolean;
   /** cdrom/floppy drives whose local media the target's definition leaves out (storage.removableMedia: eject). */
   ejected?: string[];
   /** MACs whose link was set down on the source during the cutover. */
@@ -90,7 +92,7 @@ export type ProgressSink = (event: ProgressEvent) => void;
 
 /** How the engine reaches hosts: the real HostConnections or a fake. */
 export interface HostsPort {
-  ssh(host: string): Promise<HostShell>;
+  ssh(host: string): Promise<BinaryShell>;
   libvirt(host: string): Promise<LibvirtClient>;
   /** The address other hosts use to reach this one (its resolved ssh hostname). */
   addressOf(host: string): Promise<string>;

@@ -1,6 +1,7 @@
 import { posix } from 'node:path';
 import { RehomeError } from '../errors.js';
 import { mustExec, type RemoteShell, run } from './remote.js';
+import { liveProcessArgv } from './remote-process.js';
 import type { CreateExportSpec, ExportState, NbdExport } from './types.js';
 
 /** The ports rehome's exports use on a target; the first free one is taken. */
@@ -145,9 +146,8 @@ export async function createExport(
   throw lastError;
 }
 
-/** Whether a /proc/PID/cmdline is our qemu-nbd serving this export (a reused pid is not ours). */
-export function isOurQemuNbd(cmdline: string, exportName: string): boolean {
-  const argv = cmdline.split('\0');
+/** Whether a process's argv is our qemu-nbd serving this export (a reused pid is not ours). */
+export function isOurQemuNbd(argv: readonly string[], exportName: string): boolean {
   return posix.basename(argv[0] ?? '') === 'qemu-nbd' && argv.includes(exportName);
 }
 
@@ -157,15 +157,8 @@ export async function observeExport(
   nbd: Pick<NbdExport, 'pid' | 'exportName'>,
   timeoutMs?: number,
 ): Promise<ExportState> {
-  if (!Number.isInteger(nbd.pid) || nbd.pid <= 0) return 'gone';
-  // stat ends with a newline and holds no NUL; cmdline follows it, NUL-separated.
-  const proc = await run(shell, ['cat', `/proc/${nbd.pid}/stat`, `/proc/${nbd.pid}/cmdline`], timeoutMs);
-  if (proc.code !== 0) return 'gone';
-  const newline = proc.stdout.indexOf('\n');
-  const stat = proc.stdout.slice(0, newline);
-  const state = stat.slice(stat.lastIndexOf(')') + 2).charAt(0);
-  if (state === 'Z' || state === 'X') return 'gone';
-  return isOurQemuNbd(proc.stdout.slice(newline + 1), nbd.exportName) ? 'alive' : 'gone';
+  const argv = await liveProcessArgv(shell, nbd.pid, timeoutMs);
+  return argv && isOurQemuNbd(argv, nbd.exportName) ? 'alive' : 'gone';
 }
 
 /** SIGTERM, then wait until it has exited: qemu-nbd flushes the image on the way out. Idempotent. */

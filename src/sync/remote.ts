@@ -7,9 +7,6 @@ export type RemoteShell = Pick<SshConnection, 'exec' | 'name'>;
 /** A RemoteShell that can also return stdout as bytes (a `tar -c` archive). */
 export type BinaryShell = RemoteShell & Pick<SshConnection, 'execBuffer'>;
 
-/** What the engine gets for a host: it can also start a command ahead of the moment it must run (prepareExec). */
-export type HostShell = BinaryShell & Pick<SshConnection, 'prepareExec'>;
-
 /**
  * How long a short remote command (test, rm, kill, cat, ss, mkdir) may take. Every remote command the sync layer runs
  * has a bound: a host that hangs turns into a timeout error naming the host and the command, not a stuck migration.

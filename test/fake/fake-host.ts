@@ -1,6 +1,10 @@
 import { seedFirmware } from './fake-firmware.js';
 import type { GuestSpec } from './guest-xml.js';
 import { readDomainXml } from './guest-xml.js';
+import { LIBVIRT_QEMU_STATE_DIR } from './src-imports.js';
+
+/** Where libvirt keeps a running domain's QEMU pid. */
+export const qemuPidFile = (name: string) => `${LIBVIRT_QEMU_STATE_DIR}/${name}.pid`;
 
 export type FakeDomainState = 'running' | 'paused' | 'shutoff';
 
@@ -31,6 +35,10 @@ export interface FakeDomain {
   jobs: Map<string, FakeBlockJob>;
   /** The guest ignores the ACPI power button (a graceful reboot request does nothing). */
   ignoresAcpi: boolean;
+  /** The pid of its QEMU process while it has one (see FakeHost.startQemu). */
+  qemuPid?: number;
+  /** A destroy libvirt is still finishing: the QEMU has exited, the domain is not shut off yet. */
+  stopping?: Promise<void>;
 }
 
 /** A file on the host. An image's `data` stands for its contents: a copy is complete when the data matches. */
@@ -76,8 +84,6 @@ export class FakeHost {
   readonly networks = new Map<string, FakeNetwork>();
   /** Every argv run over the shell, in order. */
   readonly commands: string[][] = [];
-  /** Commands prepared (FakeShell.prepareExec) and neither run nor cancelled yet: each would hold a session channel. */
-  readonly preparedWaiting = new Set<string>();
   reachable = true;
 
   constructor(
@@ -97,6 +103,24 @@ export class FakeHost {
     return domain !== undefined && domain.state !== 'shutoff';
   }
 
+  /** A running domain's QEMU: a process whose command line names its UUID, and libvirt's pid file for it. */
+  startQemu(domain: FakeDomain, pid: number): void {
+    const argv = ['/usr/bin/qemu-system-x86_64', '-name', `guest=${domain.name}`, '-uuid', domain.uuid];
+    this.processes.set(pid, { pid, argv, state: 'running' });
+    this.files.set(qemuPidFile(domain.name), { kind: 'text', text: `${pid}\n` });
+    domain.qemuPid = pid;
+  }
+
+  stopQemu(domain: FakeDomain): void {
+    if (domain.qemuPid !== undefined) this.processes.delete(domain.qemuPid);
+    this.files.delete(qemuPidFile(domain.name));
+    domain.qemuPid = undefined;
+  }
+
+  runsQemu(domain: FakeDomain | undefined): boolean {
+    return domain?.qemuPid !== undefined && this.processes.get(domain.qemuPid)?.state === 'running';
+  }
+
   liveExports(): FakeProcess[] {
     return [...this.processes.values()].filter((p) => p.state === 'running' && p.exportName !== undefined);
   }
@@ -107,7 +131,13 @@ export class FakeHost {
   }
 
   /** Defines a guest as a test's starting point, with its disk images; running unless told otherwise. */
-  addGuest(spec: GuestSpec, xml: string, state: FakeDomainState, nextId: number): FakeDomain {
+  addGuest(
+    spec: GuestSpec,
+    xml: string,
+    state: FakeDomainState,
+    nextId: number,
+    qemuPid: number,
+  ): FakeDomain {
     for (const disk of spec.disks) {
       this.files.set(disk.path, {
         kind: 'image',
@@ -127,6 +157,7 @@ export class FakeHost {
       ignoresAcpi: false,
     };
     this.domains.set(spec.uuid, domain);
+    if (state !== 'shutoff') this.startQemu(domain, qemuPid);
     seedFirmware(this, spec);
     return domain;
   }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { firmwareAtStart, firmwareAtStop, firmwareAtUndefine } from './fake-firmware.js';
 import type { FakeDomain, FakeHost } from './fake-host.js';
 import type { FakeHypervisor } from './fake-hypervisor.js';
@@ -187,7 +188,8 @@ export class FakeLibvirtClient {
     });
   }
 
-  getDomainState(ref: DomainRef): Promise<{ state: number; reason: number }> {
+  async getDomainState(ref: DomainRef): Promise<{ state: number; reason: number }> {
+    await this.host.domainByUuid(ref.uuid)?.stopping;
     return this.call('getDomainState', () => ({ state: DomainState[this.domain(ref).state], reason: 1 }));
   }
 
@@ -254,6 +256,7 @@ export class FakeLibvirtClient {
       firmwareAtStart(this.host, domain);
       domain.state = 'running';
       domain.id = this.world.nextDomainId();
+      this.host.startQemu(domain, this.world.nextPid());
       domain.links = new Map(readDomainXml(domain.xml).macs.map((mac) => [mac, 'up']));
       this.world.noteActive(domain.uuid);
       this.emit(domain, { kind: 'lifecycle', event: LifecycleEvent.started, detail: 0 });
@@ -261,16 +264,28 @@ export class FakeLibvirtClient {
     });
   }
 
-  destroyDomain(ref: DomainRef): Promise<void> {
-    return this.call('destroyDomain', () => {
+  /**
+   * Like libvirt's: the QEMU exits at once (SIGTERM), the destroy returns a little later (libvirt looks at the process
+   * again on a timer, then stops the domain), and meanwhile the domain's state is not answered. libvirt finishes it
+   * even when the caller is gone.
+   */
+  async destroyDomain(ref: DomainRef): Promise<void> {
+    const { stopping } = await this.call('destroyDomain', () => {
       const domain = this.active(ref);
-      firmwareAtStop(this.host, domain);
-      domain.state = 'shutoff';
-      domain.id = -1;
-      domain.jobs.clear();
-      if (!domain.persistent) this.host.domains.delete(domain.uuid);
-      this.emit(domain, { kind: 'lifecycle', event: LifecycleEvent.stopped, detail: 1 });
+      this.host.stopQemu(domain);
+      const stopping = sleep(this.world.destroyLagMs).then(() => {
+        firmwareAtStop(this.host, domain);
+        domain.state = 'shutoff';
+        domain.id = -1;
+        domain.jobs.clear();
+        domain.stopping = undefined;
+        if (!domain.persistent) this.host.domains.delete(domain.uuid);
+        this.emit(domain, { kind: 'lifecycle', event: LifecycleEvent.stopped, detail: 1 });
+      });
+      domain.stopping = stopping;
+      return { stopping };
     });
+    await stopping;
   }
 
   suspendDomain(ref: DomainRef): Promise<void> {

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { firmwareCommand, mkdirs, removeTree, type ShellResult } from './fake-firmware.js';
 import type { FakeHost, FakeProcess } from './fake-host.js';
 import type { FakeHypervisor } from './fake-hypervisor.js';
 import type { FakeSession } from './fake-session.js';
-import type { ExecOptions, ExecResult, PreparedExec, PrepareOptions } from './src-imports.js';
+import type { ExecOptions, ExecResult } from './src-imports.js';
 
 const ok = (stdout = ''): ExecResult => ({ stdout, stderr: '', code: 0 });
 const CLIENT_CERT = readFileSync(new URL('../fixtures/tls/client-cert.pem', import.meta.url), 'utf8');
@@ -14,7 +15,7 @@ const tapMac = (mac: string) => `fe${mac.slice(2)}`;
 
 /**
  * A RemoteShell over one fake host: answers the argv the sync layer and the engine send (qemu-img, qemu-nbd, ss,
- * cat of pid files and /proc, kill, tail --pid, rm, test, mkdir, ip -o link). Anything else exits 127.
+ * cat of pid files and /proc, kill, tail --pid (waits), rm, test, mkdir, ip -o link). Anything else exits 127.
  */
 export class FakeShell {
   constructor(
@@ -37,39 +38,22 @@ export class FakeShell {
     return { ...result, stdout: Buffer.from(result.stdout) };
   }
 
-  /** Like SshConnection.prepareExec: the command runs (and is recorded) at `go`, never after `cancel`. */
-  prepareExec(argv: readonly string[], options: PrepareOptions = {}): PreparedExec {
-    const key = `${this.preparedCount++} ${argv.join(' ')}`;
-    this.host.preparedWaiting.add(key);
-    let used = false;
-    return {
-      go: () => {
-        if (used) throw new Error(`prepared ${argv.join(' ')} was already used`);
-        used = true;
-        this.host.preparedWaiting.delete(key);
-        return this.execBuffer(argv, options);
-      },
-      cancel: () => {
-        used = true;
-        this.host.preparedWaiting.delete(key);
-      },
-    };
-  }
-
-  private preparedCount = 0;
-
   private async call(argv: readonly string[], options: ExecOptions): Promise<ShellResult> {
     const call = await this.session.enter();
     if (!this.host.reachable) throw new Error(`ssh: connect to host ${this.host.name}: No route to host`);
     this.host.commands.push([...argv]);
     const failure = this.world.failures.take(this.host.name, argv[0] ?? '');
     const stdin = typeof options.stdin === 'string' ? Buffer.from(options.stdin) : options.stdin;
-    const result = failure ? fail(failure.message) : this.run(argv, stdin);
+    const result = failure ? fail(failure.message) : await this.run(argv, stdin, options);
     await this.session.leave(call);
     return result;
   }
 
-  private run(argv: readonly string[], stdin?: Buffer): ShellResult {
+  private run(
+    argv: readonly string[],
+    stdin?: Buffer,
+    options: ExecOptions = {},
+  ): ShellResult | Promise<ShellResult> {
     const [command, ...args] = argv;
     switch (command) {
       case 'test':
@@ -92,7 +76,7 @@ export class FakeShell {
       case 'kill':
         return this.kill(Number(args[args.length - 1]));
       case 'tail':
-        return ok();
+        return this.tailPid(args, options.timeoutMs);
       case 'rm':
         for (const path of args.filter((arg) => !arg.startsWith('-'))) {
           if (args.includes('-rf')) removeTree(this.host, path);
@@ -175,6 +159,17 @@ export class FakeShell {
     const file = this.host.files.get(paths[0] ?? '');
     if (file?.kind !== 'text') return fail(`cat: ${paths[0]}: No such file or directory`);
     return ok(file.text);
+  }
+
+  /** `tail --pid=N … -f /dev/null`: returns once process N is gone (a zombie too is waited for), or times out. */
+  private async tailPid(args: readonly string[], timeoutMs = 30_000): Promise<ShellResult> {
+    const pid = Number(args.find((arg) => arg.startsWith('--pid='))?.slice('--pid='.length));
+    const until = Date.now() + timeoutMs;
+    while (this.host.processes.has(pid)) {
+      if (Date.now() > until) return fail('', 124);
+      await sleep(1);
+    }
+    return ok();
   }
 
   /** SIGTERM: qemu-nbd flushes and exits; its clients (mirror jobs) lose their target. */

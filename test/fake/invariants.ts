@@ -10,12 +10,6 @@ export function assertNeverTwoCopies(t: T, lab: Lab): void {
   t.deepEqual(lab.fake.violations, [], 'the guest ran on two hosts');
 }
 
-/** A command prepared ahead (prepareExec) was run or cancelled: none is left holding a session channel. */
-export function assertNothingPreparedLeft(t: T, lab: Lab): void {
-  for (const host of ['src', 'dst'])
-    t.deepEqual([...lab.fake.host(host).preparedWaiting], [], `prepared commands left on ${host}`);
-}
-
 function job(record: MigrationRecord): MigrationJob {
   return record.job as unknown as MigrationJob;
 }

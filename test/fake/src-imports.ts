@@ -1,7 +1,7 @@
 /**
  * The one file under test/ that names paths in src/ for the fake and the engine tests. When src/ moves, repoint here.
  */
-export type { ExecOptions, ExecResult, PreparedExec, PrepareOptions } from '../../src/host/ssh-connection.js';
+export type { ExecOptions, ExecResult } from '../../src/host/ssh-connection.js';
 export type { LibvirtClient } from '../../src/libvirt/client.js';
 export { DomainXml } from '../../src/libvirt/domain-xml.js';
 export { ConnectionClosedError, LibvirtError, LibvirtErrorCode } from '../../src/libvirt/errors.js';
@@ -31,10 +31,12 @@ export { type WatchEvent, watchEventFromProgress } from '../../src/migration/ser
 export { defaultSettings } from '../../src/migration/settings.js';
 export { CUTOVER_STEP_NAMES, cutoverSteps, POINT_OF_NO_RETURN } from '../../src/migration/steps/cutover.js';
 export { PREPARE_STEPS } from '../../src/migration/steps/prepare.js';
+export { isQemuOf, LIBVIRT_QEMU_STATE_DIR } from '../../src/migration/steps/source-qemu.js';
 export type { HostsPort, MigrationJob, ProgressEvent } from '../../src/migration/types.js';
 export { LockedError, LockLostError, PhaseConflictError } from '../../src/store/errors.js';
 export type { Phase } from '../../src/store/phases.js';
 export { openSqliteStore } from '../../src/store/sqlite/open.js';
 export type { AuditEntry, Lock, MigrationRecord, Store } from '../../src/store/types.js';
 export type { RemoteShell } from '../../src/sync/remote.js';
+export { liveArgv } from '../../src/sync/remote-process.js';
 export { tempDbPath } from '../integration/helpers/temp-store.js';

@@ -159,64 +159,6 @@ test.serial(
   },
 );
 
-test.serial('a prepared command runs at go, not before, with its argv, output and exit status', async (t) => {
-  const { dir } = state;
-  const connection = await connectToTestSshd();
-  const marker = join(dir, 'prepared ran $(x)');
-  const prepared = connection.prepareExec([
-    'sh',
-    '-c',
-    'touch "$1"; read -r rest; echo "out:$rest"; exit 3',
-    'sh',
-    marker,
-  ]);
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  t.false(existsSync(marker), 'the command ran before go');
-  const result = await prepared.go();
-  t.true(existsSync(marker));
-  t.is(result.code, 3);
-  // Its stdin is empty after the cue: the cue line is not passed on to the command.
-  t.is(result.stdout.toString(), 'out:\n');
-  await t.throwsAsync(prepared.go(), { message: /already used/ });
-  connection.close();
-});
-
-test.serial('a cancelled prepared command never runs, and gives its session channel back', async (t) => {
-  const { dir } = state;
-  const connection = await connectToTestSshd();
-  const markers = Array.from({ length: MAX_SESSION_CHANNELS }, (_, i) => join(dir, `cancelled-${i}`));
-  const prepared = markers.map((marker) => connection.prepareExec(['touch', marker]));
-  for (const command of prepared) command.cancel();
-  // Every channel was taken by a prepared command: this exec waits for one of them to be given back.
-  const after = await connection.exec(['echo', 'free'], { timeoutMs: 10_000 });
-  t.is(after.stdout, 'free\n');
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  t.deepEqual(
-    markers.filter((marker) => existsSync(marker)),
-    [],
-  );
-  connection.close();
-});
-
-test.serial(
-  'a prepared command left waiting gives its channel back at expiry; go then runs it as a plain exec',
-  async (t) => {
-    const connection = await connectToTestSshd();
-    const prepared = Array.from({ length: MAX_SESSION_CHANNELS }, (_, i) =>
-      connection.prepareExec(['echo', `late ${i}`], { expireMs: 300 }),
-    );
-    // Every channel is held by a waiting prepared command until they expire.
-    const other = await connection.exec(['echo', 'free'], { timeoutMs: 10_000 });
-    t.is(other.stdout, 'free\n');
-    const late = await Promise.all(prepared.map((command) => command.go()));
-    t.deepEqual(
-      late.map((result) => result.stdout.toString()),
-      prepared.map((_, i) => `late ${i}\n`),
-    );
-    connection.close();
-  },
-);
-
 async function connectWarm(warmShells: number): Promise<SshConnection> {
   const connection = await SshConnection.connect('testhost', {
     configFile: state.sshd.sshConfigFile,

@@ -106,9 +106,9 @@ test('every remote command of the export code runs with a timeout', async (t) =>
 });
 
 test('a reused pid is not taken for our export', (t) => {
-  t.true(isOurQemuNbd('/usr/bin/qemu-nbd\0-x\0rehome-1-vda\0/img', 'rehome-1-vda'));
-  t.false(isOurQemuNbd('/usr/bin/qemu-nbd\0-x\0rehome-2-vda\0/img', 'rehome-1-vda'));
-  t.false(isOurQemuNbd('/bin/sleep\0rehome-1-vda', 'rehome-1-vda'));
+  t.true(isOurQemuNbd(['/usr/bin/qemu-nbd', '-x', 'rehome-1-vda', '/img'], 'rehome-1-vda'));
+  t.false(isOurQemuNbd(['/usr/bin/qemu-nbd', '-x', 'rehome-2-vda', '/img'], 'rehome-1-vda'));
+  t.false(isOurQemuNbd(['/bin/sleep', 'rehome-1-vda'], 'rehome-1-vda'));
 });
 
 test('the block copy destination is NBD with TLS, XML-escaped', (t) => {
@@ -125,6 +125,14 @@ test('link down by MAC keeps the rest of the live interface', (t) => {
   t.regex(xml, /<link state="down"\/>/);
   t.notRegex(xml, /br1/);
   t.is(interfaceWithLink(live, '52:54:00:99:99:99', 'down'), undefined);
+});
+
+test('a link already in the state asked for gives nothing to send (a link without a state is up)', (t) => {
+  const live = `<domain><devices><interface type='bridge'><mac address='52:54:00:aa:bb:cc'/><link state='down'/></interface><interface type='bridge'><mac address='52:54:00:00:00:01'/></interface></devices></domain>`;
+  t.is(interfaceWithLink(live, '52:54:00:aa:bb:cc', 'down'), undefined);
+  t.regex(interfaceWithLink(live, '52:54:00:aa:bb:cc', 'up') ?? '', /<link state="up"\/>/);
+  t.is(interfaceWithLink(live, '52:54:00:00:00:01', 'up'), undefined);
+  t.regex(interfaceWithLink(live, '52:54:00:00:00:01', 'down') ?? '', /<link state="down"\/>/);
 });
 
 test('taps of the guest are found by their fe: MAC', (t) => {

@@ -3,8 +3,9 @@ import { DomainEventId, ShutdownMode } from '../../libvirt/protocol/constants.js
 import { LockLostError } from '../../store/errors.js';
 import type { Phase } from '../../store/phases.js';
 import type { MigrationContext } from '../engine/context.js';
+import { isActive, targetPresence } from '../engine/presence.js';
 import { runSteps, StepBlockedError, StepFailedError, undoSteps } from '../engine/runner.js';
-import { flattenSteps } from '../engine/step.js';
+import { flattenSteps, type Step } from '../engine/step.js';
 import type { Runtime } from '../runtime.js';
 import { type CutoverRun, cutoverSteps, POINT_OF_NO_RETURN } from '../steps/cutover.js';
 import { PREPARE_STEPS } from '../steps/prepare.js';
@@ -39,12 +40,8 @@ export async function runCutover(ctx: MigrationContext, run: CutoverRun = {}): P
   } catch (err) {
     // Another process took the VM over: it decides what to do now; this one must not touch it again.
     if (err instanceof LockLostError) throw err;
-    const failedAt = err instanceof StepFailedError || err instanceof StepBlockedError ? err.step : undefined;
-    const names = flattenSteps(steps).map((step) => step.name);
-    const pastNoReturn =
-      failedAt !== undefined && names.indexOf(failedAt) > names.indexOf(POINT_OF_NO_RETURN);
     const reason = (err as Error).message;
-    if (pastNoReturn) {
+    if (await pastNoReturn(ctx, steps, err)) {
       await ctx.moveTo('failed', { lastError: reason });
       ctx.notices?.send(ctx.record, 'failed', { error: reason });
       return 'failed';
@@ -58,6 +55,18 @@ export async function runCutover(ctx: MigrationContext, run: CutoverRun = {}): P
     ctx.notices?.send(ctx.record, 'rolled-back', { error: reason });
     return 'rolled-back';
   }
+}
+
+/**
+ * Whether the target has run: a failure then never rolls back. Decided by where the failure was, what the journal says
+ * and what the target shows, because a step beside start-target (source-stopped) may fail after it.
+ */
+async function pastNoReturn(ctx: MigrationContext, steps: readonly Step[], err: unknown): Promise<boolean> {
+  const failedAt = err instanceof StepFailedError || err instanceof StepBlockedError ? err.step : undefined;
+  const names = flattenSteps(steps).map((step) => step.name);
+  if (failedAt !== undefined && names.indexOf(failedAt) > names.indexOf(POINT_OF_NO_RETURN)) return true;
+  if (ctx.job.targetStarted) return true;
+  return targetPresence(ctx).then(isActive, () => false);
 }
 
 /** The steps whose undo a rollback or cancel of this migration needs. */

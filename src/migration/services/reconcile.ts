@@ -45,7 +45,7 @@ async function remirror(ctx: MigrationContext): Promise<void> {
     ),
   });
   if (ctx.record.phase !== 'mirror-lost') await ctx.moveTo('mirror-lost');
-  await ctx.patchJob({ inCutover: false, converged: false });
+  await ctx.patchJob({ inCutover: false, converged: false, targetStarted: false });
   await runSteps(ctx, PREPARE_STEPS);
 }
 

@@ -5,6 +5,7 @@ import { mustExec } from '../../sync/remote.js';
 import type { MigrationContext } from '../engine/context.js';
 import { isActive, sourcePresence, targetPresence } from '../engine/presence.js';
 import { blocked, ok, type Step, skip } from '../engine/step.js';
+import type { SourceQemu } from './source-qemu.js';
 import type { MarkMilestone } from './timeline.js';
 
 /** Where libvirt keeps an emulated TPM's state (swtpm's directory), per domain UUID. */
@@ -21,11 +22,12 @@ export function firmwareStatePaths(inactiveXml: string, uuid: string): { nvram?:
 
 /**
  * The UEFI variable store and the vTPM state go to the target, at the same paths, with their owners and modes, each
- * file checked (size and sha256). Only once the source QEMU is gone (its swtpm with it): the files are then final.
+ * file checked (size and sha256). Only once libvirt has stopped the source (its QEMU and its swtpm gone): the files are
+ * then final.
  * define-target points the definition at the carried NVRAM. The undo removes the target's copies only; the source's
  * are never written.
  */
-export function carryFirmware(mark: MarkMilestone): Step {
+export function carryFirmware(mark: MarkMilestone, qemu: SourceQemu): Step {
   return {
     name: 'carry-firmware',
     async check(ctx) {
@@ -35,12 +37,19 @@ export function carryFirmware(mark: MarkMilestone): Step {
       if (ctx.job.firmware?.carried) return skip('carried');
       const target = await targetPresence(ctx);
       if (isActive(target)) return blocked(`the VM is ${target} on the target`);
+      // This run's destroy may still be in libvirt's hands (which answers nothing about the domain meanwhile, or that
+      // it is shutting down): run waits for it, then looks.
+      if (qemu.libvirtStopped) return ok;
       const source = await sourcePresence(ctx);
       if (source !== 'shutoff' && source !== 'missing')
         return blocked(`the VM is ${source} on the source: its firmware state is not final`);
       return ok;
     },
     async run(ctx) {
+      await qemu.libvirtStopped;
+      const source = await sourcePresence(ctx);
+      if (source !== 'shutoff' && source !== 'missing')
+        throw new Error(`the VM is ${source} on the source: its firmware state is not final`);
       const { nvram, roots } = firmwareStatePaths(ctx.job.inactiveXml as string, ctx.record.vmUuid);
       // Journaled first, so that an undo after a crash knows what this step may have written on the target.
       await ctx.patchJob({ firmware: { roots, ...(nvram ? { nvram } : {}) } });

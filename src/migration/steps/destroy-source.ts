@@ -1,15 +1,20 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ExecResult } from '../../host/ssh-connection.js';
 import { mirrorProgress } from '../../sync/block-copy.js';
-import { REMOTE_COMMAND_TIMEOUT_MS, run } from '../../sync/remote.js';
+import { run } from '../../sync/remote.js';
 import { refuseWhileActiveOnTarget, sourcePresence } from '../engine/presence.js';
 import { blocked, ok, type Step, skip } from '../engine/step.js';
 import { mirroredDisks } from '../types.js';
 import { guestMacs, tapsLeft } from './nic-xml.js';
+import { QEMU_EXIT_WAIT_MS, type SourceQemu, waitForExitArgv } from './source-qemu.js';
 import type { MarkMilestone } from './timeline.js';
 
-/** The point where the source stops: only after the mirror ended converged while paused. */
-export function destroySource(mark: MarkMilestone): Step {
+/**
+ * The point where the source stops: only after the mirror ended converged while paused. Ends as soon as the source's
+ * QEMU has exited (seen on the host) or libvirt's destroy returned, whichever comes first; source-stopped waits for
+ * the rest of libvirt's stop.
+ */
+export function destroySource(mark: MarkMilestone, qemu: SourceQemu): Step {
   return {
     name: 'destroy-source',
     async check(ctx) {
@@ -28,33 +33,65 @@ export function destroySource(mark: MarkMilestone): Step {
       return ok;
     },
     async run(ctx) {
-      const macs = guestMacs(ctx.job.inactiveXml);
+      const client = await ctx.source();
       const shell = await ctx.hosts.ssh(ctx.record.sourceHost);
-      // The first look at the taps is made ready while QEMU is destroyed, and runs only once it is gone.
-      const firstLook =
-        macs.length > 0
-          ? shell.prepareExec(['ip', '-o', 'link'], { timeoutMs: REMOTE_COMMAND_TIMEOUT_MS })
-          : undefined;
-      try {
-        await (await ctx.source()).destroyDomain(ctx.domain);
-        await mark(ctx, 'sourceStopped');
-        if (!firstLook) return {};
-        let left = tapsLeft(linkList(shell.name, await firstLook.go()), macs);
-        for (let attempt = 1; attempt < 50 && left.length > 0; attempt++) {
-          await sleep(50);
-          left = tapsLeft(linkList(shell.name, await run(shell, ['ip', '-o', 'link'])), macs);
-        }
-        if (left.length > 0)
-          throw new Error(`tap devices of the VM remain on the source: ${left.join(', ')}`);
-        return {};
-      } finally {
-        firstLook?.cancel();
-      }
+      const libvirtStopped = client.destroyDomain(ctx.domain).then(() => mark(ctx, 'sourceStopped'));
+      // Awaited below, or by source-stopped when the exit was seen first.
+      libvirtStopped.catch(() => undefined);
+      qemu.libvirtStopped = libvirtStopped;
+      // Exit 0 of the wait: no QEMU of that pid runs. Anything else (a zombie not reaped yet, a timeout, a lost
+      // connection) leaves it to libvirt's answer.
+      const exitSeen =
+        qemu.pid === undefined
+          ? libvirtStopped
+          : run(shell, waitForExitArgv(qemu.pid), QEMU_EXIT_WAIT_MS).then(
+              (result) => (result.code === 0 ? undefined : libvirtStopped),
+              () => libvirtStopped,
+            );
+      await Promise.race([libvirtStopped, exitSeen]);
+      qemu.exited = true;
+      await mark(ctx, 'sourceQemuExited');
+      return {};
     },
     async undo(ctx) {
       if ((await sourcePresence(ctx)) !== 'shutoff') return;
       await refuseWhileActiveOnTarget(ctx, 'starting');
       await (await ctx.source()).createDomain(ctx.domain);
+    },
+  };
+}
+
+/**
+ * libvirt has stopped the source: its destroy returned, the domain is shut off, and no tap of the guest's NICs is
+ * left on the host. Runs beside start-target: with the QEMU gone, nothing of the guest is left to send on them.
+ */
+export function sourceStopped(qemu: SourceQemu): Step {
+  return {
+    name: 'source-stopped',
+    async check(ctx) {
+      // This run's destroy (see carry-firmware): run waits for it, then looks.
+      if (qemu.libvirtStopped) return ok;
+      const presence = await sourcePresence(ctx);
+      if (presence !== 'shutoff' && presence !== 'missing')
+        return blocked(`the VM is ${presence} on the source`);
+      if (guestMacs(ctx.job.inactiveXml).length === 0) return skip('shut off; the VM has no NIC');
+      return ok;
+    },
+    async run(ctx) {
+      await qemu.libvirtStopped;
+      const presence = await sourcePresence(ctx);
+      if (presence !== 'shutoff' && presence !== 'missing')
+        throw new Error(`the VM is ${presence} on the source after its destroy`);
+      const macs = guestMacs(ctx.job.inactiveXml);
+      if (macs.length === 0) return {};
+      const shell = await ctx.hosts.ssh(ctx.record.sourceHost);
+      let left = tapsLeft(linkList(shell.name, await run(shell, ['ip', '-o', 'link'])), macs);
+      for (let attempt = 1; attempt < 50 && left.length > 0; attempt++) {
+        await sleep(50);
+        left = tapsLeft(linkList(shell.name, await run(shell, ['ip', '-o', 'link'])), macs);
+      }
+      if (left.length > 0) throw new Error(`tap devices of the VM remain on the source: ${left.join(', ')}`);
+      return {};
     },
   };
 }

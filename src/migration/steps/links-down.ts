@@ -16,16 +16,14 @@ export const linksDown: Step = {
     const client = await ctx.source();
     const live = await client.getDomainXml(ctx.domain, DomainXmlFlags.none);
     const down: string[] = [];
-    try {
-      for (const mac of guestMacs(ctx.job.inactiveXml)) {
-        const xml = interfaceWithLink(live, mac, 'down');
-        if (!xml) continue;
-        await client.updateDevice(ctx.domain, xml, DomainAffect.live);
-        down.push(mac);
-      }
-    } finally {
-      // Also when a NIC fails half-way: the undo brings up the links set down before it.
-      await ctx.patchJob({ linksDown: down });
+    for (const mac of guestMacs(ctx.job.inactiveXml)) {
+      // A link already down stays the owner's: the undo never brings it up.
+      const xml = interfaceWithLink(live, mac, 'down');
+      if (!xml) continue;
+      // Journaled before the link goes down: a crash right after the change must not leave it down after a rollback.
+      down.push(mac);
+      await ctx.patchJob({ linksDown: [...down] });
+      await client.updateDevice(ctx.domain, xml, DomainAffect.live);
     }
     return { linksDown: down };
   },

@@ -7,7 +7,8 @@ function elements(parent: Element, tag: string): Element[] {
 
 /**
  * The live <interface> of the NIC with this MAC, with its link set to `state` (what `virsh domif-setlink` sends to
- * updateDevice). Undefined when the domain has no such NIC.
+ * updateDevice). Undefined when the domain has no such NIC, or its link already is `state` (a link without a state is
+ * up).
  */
 export function interfaceWithLink(liveXml: string, mac: string, state: 'up' | 'down'): string | undefined {
   const document = new DOMParser().parseFromString(liveXml, 'text/xml');
@@ -19,6 +20,7 @@ export function interfaceWithLink(liveXml: string, mac: string, state: 'up' | 'd
   );
   if (!nic) return undefined;
   let link = elements(nic, 'link')[0];
+  if ((link?.getAttribute('state') ?? 'up') === state) return undefined;
   if (!link) {
     link = document.createElement('link');
     nic.appendChild(link);

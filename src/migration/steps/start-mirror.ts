@@ -54,7 +54,7 @@ export const startMirrorStep: Step = {
         ...(ctx.job.bandwidthBytesPerSec ? { bandwidthBytesPerSec: ctx.job.bandwidthBytesPerSec } : {}),
       });
     }
-    await ctx.patchJob({ converged: false });
+    await ctx.patchJob({ converged: false, targetStarted: false });
     return { mode: ctx.job.mode };
   },
   async undo(ctx) {

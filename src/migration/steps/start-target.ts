@@ -1,20 +1,27 @@
 import { sourcePresence, targetPresence } from '../engine/presence.js';
 import { blocked, ok, type Step, skip } from '../engine/step.js';
+import type { SourceQemu } from './source-qemu.js';
 import type { MarkMilestone } from './timeline.js';
 
-/** Never two copies: the target starts only while the source has no QEMU. */
-export function startTarget(mark: MarkMilestone): Step {
+/**
+ * Never two copies: the target starts only while the source has no QEMU: this run saw it exit (destroy-source), or
+ * libvirt says so (shut off, or gone).
+ */
+export function startTarget(mark: MarkMilestone, qemu: SourceQemu): Step {
   return {
     name: 'start-target',
     async check(ctx) {
-      const [target, source] = await Promise.all([targetPresence(ctx), sourcePresence(ctx)]);
-      if (target === 'running') return skip('running on the target');
-      if (source !== 'shutoff' && source !== 'missing') return blocked(`the VM is ${source} on the source`);
+      if ((await targetPresence(ctx)) === 'running') return skip('running on the target');
+      // Asked only when this run did not see the exit: libvirt answers about a domain only once its destroy returned.
+      const source = qemu.exited ? 'exited' : await sourcePresence(ctx);
+      if (source !== 'exited' && source !== 'shutoff' && source !== 'missing')
+        return blocked(`the VM is ${source} on the source`);
       if (!ctx.job.converged) return blocked('the mirror never ended converged');
       return ok;
     },
     async run(ctx) {
       await (await ctx.targetClient()).createDomain(ctx.domain);
+      await ctx.patchJob({ targetStarted: true });
       await mark(ctx, 'started');
       return {};
     },
