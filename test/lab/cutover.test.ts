@@ -20,6 +20,11 @@ test.serial(
     await agentReboot(guest.ip);
     t.is(await waitForPhase(guest.name, ['done', 'rolled-back', 'failed']), 'done', await watch.log());
     await assertGuestOn(t, guest, 'lab-b', second.boot + 1);
+    // What lets the target start before libvirt's destroy returns: the source QEMU's pid, read and checked on a real
+    // host (libvirt's pid file, /proc). Without it the move still works, only slower: nothing else would notice.
+    const history = (await rehomeJson<StatusJson>(['status', guest.name])).migrations.at(-1)?.history ?? [];
+    const observed = history.find((entry) => entry.step === 'observe-source-qemu' && entry.outcome === 'ok');
+    t.true(Number.isInteger(observed?.detail.pid), JSON.stringify(observed));
   },
 );
 

@@ -58,7 +58,7 @@ async function rebootInGuestAndMove(
   const log = await watch.log();
   await watch.stop();
   t.is(await waitForPhase(guest.name, ['done', 'rolled-back', 'failed'], 60_000), 'done', log);
-  type WithHistory = StatusJson['migrations'][number] & { history?: StepEntry[] };
+  type WithHistory = Omit<StatusJson['migrations'][number], 'history'> & { history?: StepEntry[] };
   const status = await rehomeJson<{ migrations: WithHistory[] }>(['status', guest.name]);
   const last = status.migrations.at(-1);
   return { timeline: last?.timeline ?? {}, history: last?.history ?? [] };

@@ -43,6 +43,7 @@ export interface StatusJson {
     timeline: Record<string, number>;
     lastError: string | null;
     target: string;
+    history?: { at: string; step: string; outcome: string; detail: Record<string, unknown> }[];
   }[];
 }
 
