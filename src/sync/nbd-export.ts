@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 import { RehomeError } from '../errors.js';
 import { mustExec, type RemoteShell, run } from './remote.js';
-import { liveProcessArgv } from './remote-process.js';
+import { liveProcessArgv, waitForPidArgv } from './remote-process.js';
 import type { CreateExportSpec, ExportState, NbdExport } from './types.js';
 
 /** The ports rehome's exports use on a target; the first free one is taken. */
@@ -186,9 +186,7 @@ export async function stopObservedExport(
   const pid = String(nbd.pid);
   const [, waited] = await Promise.all([
     run(shell, ['kill', '-TERM', pid]),
-    run(shell, ['tail', `--pid=${pid}`, '--sleep-interval=0.01', '-f', '/dev/null'], timeoutMs).catch(
-      (err: Error) => err,
-    ),
+    run(shell, waitForPidArgv(nbd.pid), timeoutMs).catch((err: Error) => err),
     run(shell, ['rm', '-f', nbd.pidFile]),
   ]);
   // A zombie nobody reaps keeps tail waiting until its timeout, but has exited: only a live one is a failure.

@@ -14,6 +14,14 @@ export async function liveProcessArgv(
   return proc.code === 0 ? liveArgv(proc.stdout) : undefined;
 }
 
+/**
+ * Waits on the host until the pid is gone (at once if it already is). A zombie counts as there until it is reaped, so
+ * exit 0 always means that no process of that pid runs.
+ */
+export function waitForPidArgv(pid: number): string[] {
+  return ['tail', `--pid=${pid}`, '--sleep-interval=0.01', '-f', '/dev/null'];
+}
+
 /** `cat /proc/PID/stat /proc/PID/cmdline`'s output: stat ends with a newline and holds no NUL; cmdline follows it. */
 export function liveArgv(statThenCmdline: string): string[] | undefined {
   const newline = statThenCmdline.indexOf('\n');

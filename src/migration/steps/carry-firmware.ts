@@ -5,7 +5,7 @@ import { mustExec } from '../../sync/remote.js';
 import type { MigrationContext } from '../engine/context.js';
 import { isActive, sourcePresence, targetPresence } from '../engine/presence.js';
 import { blocked, ok, type Step, skip } from '../engine/step.js';
-import type { SourceQemu } from './source-qemu.js';
+import { type SourceQemu, untilLibvirtStoppedSource } from './source-qemu.js';
 import type { MarkMilestone } from './timeline.js';
 
 /** Where libvirt keeps an emulated TPM's state (swtpm's directory), per domain UUID. */
@@ -46,10 +46,7 @@ export function carryFirmware(mark: MarkMilestone, qemu: SourceQemu): Step {
       return ok;
     },
     async run(ctx) {
-      await qemu.libvirtStopped;
-      const source = await sourcePresence(ctx);
-      if (source !== 'shutoff' && source !== 'missing')
-        throw new Error(`the VM is ${source} on the source: its firmware state is not final`);
+      await untilLibvirtStoppedSource(ctx, qemu);
       const { nvram, roots } = firmwareStatePaths(ctx.job.inactiveXml as string, ctx.record.vmUuid);
       // Journaled first, so that an undo after a crash knows what this step may have written on the target.
       await ctx.patchJob({ firmware: { roots, ...(nvram ? { nvram } : {}) } });

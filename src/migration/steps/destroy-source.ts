@@ -2,11 +2,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ExecResult } from '../../host/ssh-connection.js';
 import { mirrorProgress } from '../../sync/block-copy.js';
 import { run } from '../../sync/remote.js';
+import { waitForPidArgv } from '../../sync/remote-process.js';
 import { refuseWhileActiveOnTarget, sourcePresence } from '../engine/presence.js';
 import { blocked, ok, type Step, skip } from '../engine/step.js';
 import { mirroredDisks } from '../types.js';
 import { guestMacs, tapsLeft } from './nic-xml.js';
-import { QEMU_EXIT_WAIT_MS, type SourceQemu, waitForExitArgv } from './source-qemu.js';
+import { QEMU_EXIT_WAIT_MS, type SourceQemu, untilLibvirtStoppedSource } from './source-qemu.js';
 import type { MarkMilestone } from './timeline.js';
 
 /**
@@ -34,7 +35,6 @@ export function destroySource(mark: MarkMilestone, qemu: SourceQemu): Step {
     },
     async run(ctx) {
       const client = await ctx.source();
-      const shell = await ctx.hosts.ssh(ctx.record.sourceHost);
       const libvirtStopped = client.destroyDomain(ctx.domain).then(() => mark(ctx, 'sourceStopped'));
       // Awaited below, or by source-stopped when the exit was seen first.
       libvirtStopped.catch(() => undefined);
@@ -44,7 +44,7 @@ export function destroySource(mark: MarkMilestone, qemu: SourceQemu): Step {
       const exitSeen =
         qemu.pid === undefined
           ? libvirtStopped
-          : run(shell, waitForExitArgv(qemu.pid), QEMU_EXIT_WAIT_MS).then(
+          : run(await ctx.hosts.ssh(ctx.record.sourceHost), waitForPidArgv(qemu.pid), QEMU_EXIT_WAIT_MS).then(
               (result) => (result.code === 0 ? undefined : libvirtStopped),
               () => libvirtStopped,
             );
@@ -78,10 +78,7 @@ export function sourceStopped(qemu: SourceQemu): Step {
       return ok;
     },
     async run(ctx) {
-      await qemu.libvirtStopped;
-      const presence = await sourcePresence(ctx);
-      if (presence !== 'shutoff' && presence !== 'missing')
-        throw new Error(`the VM is ${presence} on the source after its destroy`);
+      await untilLibvirtStoppedSource(ctx, qemu);
       const macs = guestMacs(ctx.job.inactiveXml);
       if (macs.length === 0) return {};
       const shell = await ctx.hosts.ssh(ctx.record.sourceHost);

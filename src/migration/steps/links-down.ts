@@ -15,16 +15,16 @@ export const linksDown: Step = {
   async run(ctx) {
     const client = await ctx.source();
     const live = await client.getDomainXml(ctx.domain, DomainXmlFlags.none);
-    const down: string[] = [];
-    for (const mac of guestMacs(ctx.job.inactiveXml)) {
-      // A link already down stays the owner's: the undo never brings it up.
+    // A link already down stays the owner's (no change to send): the undo never brings it up.
+    const changes = guestMacs(ctx.job.inactiveXml).flatMap((mac) => {
       const xml = interfaceWithLink(live, mac, 'down');
-      if (!xml) continue;
-      // Journaled before the link goes down: a crash right after the change must not leave it down after a rollback.
-      down.push(mac);
-      await ctx.patchJob({ linksDown: [...down] });
-      await client.updateDevice(ctx.domain, xml, DomainAffect.live);
-    }
+      return xml ? [{ mac, xml }] : [];
+    });
+    const down = changes.map((change) => change.mac);
+    // Journaled before any link goes down: a crash right after a change must not leave it down after a rollback (the
+    // undo brings up each of these; one still up needs nothing).
+    await ctx.patchJob({ linksDown: down });
+    for (const { xml } of changes) await client.updateDevice(ctx.domain, xml, DomainAffect.live);
     return { linksDown: down };
   },
   async undo(ctx) {

@@ -1,6 +1,8 @@
 import { posix } from 'node:path';
 import { REMOTE_COMMAND_TIMEOUT_MS, type RemoteShell, run } from '../../sync/remote.js';
 import { liveProcessArgv } from '../../sync/remote-process.js';
+import type { MigrationContext } from '../engine/context.js';
+import { sourcePresence } from '../engine/presence.js';
 import { ok, type Step, skip } from '../engine/step.js';
 
 /** Where libvirt's QEMU driver (the system daemon) keeps a running domain's QEMU pid file: NAME.pid. */
@@ -20,6 +22,17 @@ export interface SourceQemu {
   exited?: boolean;
   /** This run's destroy of the source: settles when libvirt has stopped the domain (it may outlive destroy-source). */
   libvirtStopped?: Promise<void>;
+}
+
+/**
+ * For a step that needs libvirt to have stopped the source (its swtpm, taps and state go with it): waits for this run's
+ * destroy, if one is in flight, then makes sure libvirt reports the source shut off or gone.
+ */
+export async function untilLibvirtStoppedSource(ctx: MigrationContext, qemu: SourceQemu): Promise<void> {
+  await qemu.libvirtStopped;
+  const presence = await sourcePresence(ctx);
+  if (presence !== 'shutoff' && presence !== 'missing')
+    throw new Error(`the VM is ${presence} on the source after its destroy`);
 }
 
 /** Whether a process's argv is a QEMU of this VM: libvirt gives it `-uuid UUID`. */
@@ -45,19 +58,14 @@ export async function observeQemuPid(
 }
 
 /**
- * Waits on the host until the pid is gone (at once if it already is). A zombie counts as there until it is reaped, so
- * exit 0 always means that no QEMU of that pid runs.
+ * How long the wait for the source QEMU's exit may take: longer than libvirt's own destroy (it gives up after 15 s),
+ * so that a destroy that fails ends with libvirt's error.
  */
-export function waitForExitArgv(pid: number): string[] {
-  return ['tail', `--pid=${pid}`, '--sleep-interval=0.01', '-f', '/dev/null'];
-}
-
-/** How long the wait for the source QEMU's exit may take: libvirt's own destroy gives up after 15 s. */
 export const QEMU_EXIT_WAIT_MS = REMOTE_COMMAND_TIMEOUT_MS;
 
 /**
  * Read only, beside the convergence: which process is the source's QEMU. Not finding it costs speed, never safety:
- * destroy-source then waits for libvirt's destroy to return, as before.
+ * destroy-source then ends only when libvirt's destroy returns.
  */
 export function observeSourceQemu(qemu: SourceQemu): Step {
   return {

@@ -13,9 +13,10 @@ export function startTarget(mark: MarkMilestone, qemu: SourceQemu): Step {
     async check(ctx) {
       if ((await targetPresence(ctx)) === 'running') return skip('running on the target');
       // Asked only when this run did not see the exit: libvirt answers about a domain only once its destroy returned.
-      const source = qemu.exited ? 'exited' : await sourcePresence(ctx);
-      if (source !== 'exited' && source !== 'shutoff' && source !== 'missing')
-        return blocked(`the VM is ${source} on the source`);
+      if (!qemu.exited) {
+        const source = await sourcePresence(ctx);
+        if (source !== 'shutoff' && source !== 'missing') return blocked(`the VM is ${source} on the source`);
+      }
       if (!ctx.job.converged) return blocked('the mirror never ended converged');
       return ok;
     },
