@@ -1,6 +1,14 @@
 import { DOMParser, type Document, type Element } from '@xmldom/xmldom';
 import { RehomeError } from '../errors.js';
-import { attr, child, childElements, insertAfter, removeElement, text } from './domain-xml/dom.js';
+import {
+  attr,
+  child,
+  childElements,
+  insertAfter,
+  removeElement,
+  text,
+  xml10LineEnds,
+} from './domain-xml/dom.js';
 import { type FirmwareInfo, pointNvramAt, readFirmware } from './domain-xml/firmware.js';
 import { serializeLibvirtXml } from './domain-xml/serialize.js';
 
@@ -88,6 +96,7 @@ export class DomainXml {
     let document: Document;
     try {
       document = new DOMParser({
+        normalizeLineEndings: xml10LineEnds,
         onError: (level, message) => {
           if (level !== 'warning') throw new Error(message);
         },

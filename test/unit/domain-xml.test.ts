@@ -264,3 +264,17 @@ test('invalid XML and non-domain roots are refused', (t) => {
   t.throws(() => DomainXml.parse('<domain><name>x</nam></domain>'), { message: /Invalid domain XML/ });
   t.throws(() => DomainXml.parse('<network><name>x</name></network>'), { message: /not <domain>/ });
 });
+
+test('Unicode line separators in a name or an owner come back as they were (libvirt reads XML 1.0 line ends)', (t) => {
+  const name = 'a\u2028b\u2029c\u0085d';
+  const xml = `<domain type='qemu'>\n  <name>${name}</name>\n  <uuid>6f1c9a52-3b7e-4d2a-9c51-0e8f2a7b4c11</uuid>\n</domain>\n`;
+  const parsed = DomainXml.parse(xml);
+  t.is(parsed.name, name);
+  t.is(parsed.toString(), xml);
+  parsed.setOwner('!\u2028  !');
+  t.is(DomainXml.parse(parsed.toString()).owner, '!\u2028  !');
+  t.is(
+    DomainXml.parse('<domain>\r\n<name>x</name>\r</domain>').toString(),
+    '<domain>\n<name>x</name>\n</domain>',
+  );
+});

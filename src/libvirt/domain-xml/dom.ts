@@ -57,3 +57,12 @@ export function insertAfter(reference: Element, element: Node): void {
   parent.insertBefore(doc.createTextNode(indent || '\n'), next);
   parent.insertBefore(element, next);
 }
+
+/**
+ * Line ends as libvirt's parser (libxml2, XML 1.0) reads them: CR LF and CR become LF, nothing else. xmldom's default
+ * follows XML 1.1 and also turns U+0085, U+2028 and U+2029 into LF, which would change a name or an owner that holds
+ * one on its way back to libvirt.
+ */
+export function xml10LineEnds(input: string): string {
+  return input.replace(/\r\n?/g, '\n');
+}
