@@ -151,11 +151,29 @@ export interface MirrorBudgetOptions extends BudgetOptions {
   periodMs?: number;
   /** Told each speed set (bytes per second, 0 unlimited), for logs and tests. */
   onSpeed?: (speed: number, cur: number) => void;
+  /** Told once, when the governor ends, why (the copy then runs at the plain budget, zero regions included). */
+  onEnd?: (reason: GovernorEnd) => void;
 }
+
+/** Why a governor ended: only 'failed' leaves zero regions ahead of the job counting against the budget. */
+export type GovernorEnd =
+  | { kind: 'first-pass-done' }
+  | { kind: 'qemu-skips-zeros' }
+  | { kind: 'job-gone' }
+  | { kind: 'stopped' }
+  | { kind: 'failed'; error: Error; attempts: number };
+
+/**
+ * Readings or speed changes that may fail in a row before the governor gives up. One RPC that fails (a libvirt job
+ * lock held a moment by another caller) must not leave a thin disk's zeros at the budget: ~17 min per 256 MiB at
+ * 256 KiB/s.
+ */
+const FAILURES_TOLERATED = 5;
 
 /**
  * Drives one copy job's speed through its first pass (see the file's comment), then leaves it at the budget. Runs on
- * its own timer, which never keeps the process alive; ends when the pass is done, the job is gone, or on stop().
+ * its own timer, which never keeps the process alive; ends when the pass is done, the job is gone, on stop(), or
+ * once readings have failed FAILURES_TOLERATED times in a row.
  * If the process ends first, the job keeps the last speed set until a later run governs it again.
  */
 export class MirrorBudget {
@@ -189,7 +207,7 @@ export class MirrorBudget {
     return this;
   }
 
-  /** Resolves once the governor has ended (first pass done, job gone, stopped, or an error: then at the budget). */
+  /** Resolves once the governor has ended (first pass done, job gone, stopped, or failures in a row: then at the budget). */
   done(): Promise<void> {
     return this.finished;
   }
@@ -212,20 +230,25 @@ export class MirrorBudget {
 
   /** One reading and one speed; true while the first pass goes on. Exposed for tests. */
   async step(periodMs: number): Promise<boolean> {
+    return (await this.governOnce(periodMs)) === undefined;
+  }
+
+  /** One reading and one speed: why the governing ends, or undefined while the first pass goes on. */
+  private async governOnce(periodMs: number): Promise<GovernorEnd | undefined> {
     const info = await this.client.getBlockJobInfo(this.domain, this.disk);
-    if (!info) return false;
+    if (!info) return { kind: 'job-gone' };
     const cur = Number(info.cur);
     if (!this.sized) {
       // QEMU sizes the job once it has marked what to copy (end is 0 until then). Less than the whole disk: it skips
       // the zero regions itself (a guest disk with discard='unmap'), cur no longer tells where the job stands, and the
       // plain budget is already right.
-      if (info.end === 0n) return true;
+      if (info.end === 0n) return undefined;
       this.sized = true;
-      if (Number(info.end) < this.map.size) return false;
+      if (Number(info.end) < this.map.size) return { kind: 'qemu-skips-zeros' };
     }
     const speed = budgetSpeed(this.map, cur, this.budgetBytesPerSec, periodMs, this.options);
     await this.setSpeed(speed, cur);
-    return cur < this.map.size;
+    return cur < this.map.size ? undefined : { kind: 'first-pass-done' };
   }
 
   private async setSpeed(speed: number, cur: number): Promise<void> {
@@ -242,24 +265,39 @@ export class MirrorBudget {
 
   private async loop(): Promise<void> {
     const periodMs = this.options.periodMs ?? 100;
-    try {
-      while (!this.stopped && (await this.step(periodMs))) {
-        if (this.stopped) break;
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, periodMs);
-          timer.unref();
-          this.wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
+    let end: GovernorEnd | undefined;
+    let failures = 0;
+    while (!end) {
+      if (this.stopped) {
+        end = { kind: 'stopped' };
+        break;
       }
-    } catch {
-      // The job may have ended between the reading and the speed; at worst it keeps a speed until the next run.
+      try {
+        end = await this.governOnce(periodMs);
+        failures = 0;
+      } catch (error) {
+        failures += 1;
+        if (failures >= FAILURES_TOLERATED)
+          end = { kind: 'failed', error: error as Error, attempts: failures };
+      }
+      if (!end && !this.stopped) await this.sleep(periodMs);
     }
     if (this.lastSpeed !== undefined && this.lastSpeed !== this.budgetBytesPerSec)
       await this.setSpeed(this.budgetBytesPerSec, 0).catch(() => {});
+    this.options.onEnd?.(end);
     this.finish();
+  }
+
+  /** A period, cut short by stop(); its timer never keeps the process alive. */
+  private sleep(periodMs: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, periodMs);
+      timer.unref();
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
   }
 }
 
@@ -284,8 +322,8 @@ export async function startMirrorBudget(
 
 /**
  * With a budget, governs every mirrored disk's copy (startMirrorBudget), for the wait until ready: one call at its
- * start, on a fresh copy as on a resumed one. A disk whose map cannot be read keeps the plain job speed (zero regions
- * then count against the budget): `onError` is told, the copy goes on.
+ * start, on a fresh copy as on a resumed one. A disk whose map cannot be read, or whose governor gave up, keeps the
+ * plain job speed (zero regions then count against the budget): `onError` is told, the copy goes on.
  */
 export async function governMirrors(
   shell: RemoteShell,
@@ -298,7 +336,15 @@ export async function governMirrors(
   const governors: MirrorBudget[] = [];
   for (const disk of disks) {
     try {
-      const governor = await startMirrorBudget(shell, client, domain, disk, budgetBytesPerSec);
+      const governor = await startMirrorBudget(shell, client, domain, disk, budgetBytesPerSec, {
+        onEnd: (end) => {
+          if (end.kind === 'failed')
+            onError(
+              disk.target,
+              new Error(`${end.attempts} readings failed in a row, the last: ${end.error.message}`),
+            );
+        },
+      });
       if (governor) governors.push(governor);
     } catch (error) {
       onError(disk.target, error as Error);

@@ -4,6 +4,7 @@
  */
 import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { quoteArgv } from '../../src/host/quote.js';
 import { blankGuestDisk } from './build.js';
 import { leaseFor, macForName, stageGuest } from './guest.js';
@@ -100,6 +101,7 @@ export function watchInitialCopies(host: string) {
   const loop = (async () => {
     while (!stopped) {
       samples.push(await blockJobs(host).catch(() => []));
+      await sleep(100); // each query is a libvirt job on the domain: leave the drain's own readings room
     }
   })();
   return {

@@ -3,14 +3,14 @@
  * lab-b with room for two of them, lab-c for the rest, and a fifth VM too big for any host. The room on each host is
  * a share of its memory (limitGuestMemory), so the plan is the same whatever the machine's memory does meanwhile.
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import type { DrainCommandResult } from '../../commands/drain.js';
 import type { DrainStatus } from '../../src/drain/status.js';
 import type { DrainPlanReport } from '../../src/drain/types.js';
 import type { MigrateResult } from '../../src/migration/services/migrate.js';
 import type { StatusResult } from '../../src/migration/services/status.js';
 import { blockJobs, defineSizedGuest, limitGuestMemory, watchInitialCopies } from './drain-fleet.js';
-import { cancelActiveMigrations, rehome } from './helpers-migration.js';
+import { cancelActiveMigrations, rehome, type StatusJson } from './helpers-migration.js';
 import { type LabGuest, labDown, labUp, waitForAgent } from './lab.js';
 
 const SIZES: Record<string, number> = { dr1: 320, dr2: 288, dr3: 256, dr4: 224 };
@@ -99,10 +99,12 @@ test.serial(
         '256K',
         '--json',
       ],
-      { reject: false, timeoutMs: 600_000 },
+      // Well under ava's 5 min, so that a drain that hangs fails here with what it was doing, not as a bare timeout.
+      { reject: false, timeoutMs: 200_000 },
     );
     const copies = await watcher.stop();
     t.log(`block jobs on lab-a: ${JSON.stringify(copies)}`);
+    if (run.exitCode !== 0) await logWhereTheDrainStood(t);
     t.is(run.exitCode, 0, run.stderr);
     const result = JSON.parse(run.stdout) as DrainCommandResult;
     if ('cancelled' in result) return t.fail('cancelled');
@@ -170,3 +172,16 @@ test.serial('migrate without --to: placement picks a host that is not the source
   await rehome(['hosts', 'uncordon', 'lab-b']);
   await rehome(['hosts', 'uncordon', 'lab-c']);
 });
+
+/** For a drain that failed or hung: each migration's phase and last steps, and the block jobs on lab-a. */
+async function logWhereTheDrainStood(t: ExecutionContext): Promise<void> {
+  const status = await rehome(['status', '--json'], { reject: false });
+  try {
+    const { migrations } = JSON.parse(status.stdout) as StatusJson;
+    for (const m of migrations)
+      t.log(`${m.phase} ${m.lastError ?? ''} ${JSON.stringify(m.history?.slice(-6))}`);
+  } catch {
+    t.log(`rehome status: ${status.stderr}`);
+  }
+  t.log(`block jobs now: ${JSON.stringify(await blockJobs('lab-a').catch((error) => String(error)))}`);
+}

@@ -3,6 +3,7 @@ import {
   type BudgetClient,
   budgetSpeed,
   DataMap,
+  type GovernorEnd,
   governMirrors,
   MirrorBudget,
   mirrorBufSize,
@@ -268,6 +269,56 @@ test('a governor stopped while the job runs unlimited leaves it at the budget', 
   await waitUntil(async () => (await a.getBlockJobInfo(ref, 'vda'))?.bandwidth === 0n);
   await governor.stop();
   t.is((await a.getBlockJobInfo(ref, 'vda'))?.bandwidth, BigInt(MiB));
+});
+
+test('a reading that fails now and then does not end the governing: the zeros still go fast', async (t) => {
+  const { ref, a } = await copying();
+  let failuresLeft = 4; // one short of giving up
+  const flaky: BudgetClient = {
+    getBlockJobInfo: (...args) => {
+      if (failuresLeft-- > 0) return Promise.reject(new Error('cannot acquire state change lock'));
+      return a.getBlockJobInfo(...args);
+    },
+    blockJobSetSpeed: (...args) => a.blockJobSetSpeed(...args),
+  };
+  const speeds: number[] = [];
+  const ends: GovernorEnd[] = [];
+  const governor = new MirrorBudget(flaky, ref, 'vda', new DataMap([{ start: 0, end: MiB }], 64 * MiB), MiB, {
+    periodMs: 1,
+    onSpeed: (speed) => speeds.push(speed),
+    onEnd: (end) => ends.push(end),
+  }).start();
+  const hold = setInterval(() => {}, 1000);
+  await governor.done();
+  clearInterval(hold);
+  t.deepEqual(ends, [{ kind: 'first-pass-done' }]);
+  t.true(speeds.includes(0), 'the zero regions went unlimited');
+  t.is((await a.getBlockJobInfo(ref, 'vda'))?.bandwidth, BigInt(MiB));
+});
+
+test('readings that keep failing end the governing at the budget, and governMirrors says why', async (t) => {
+  const { fake, session, ref, a } = await copying();
+  const source = await session.hosts.ssh('a');
+  const image = fake.host('a').image('/img/vm1-vda.qcow2');
+  if (image) image.allocatedBytes = 4 * MiB; // thin: worth governing
+  let readings = 0;
+  const broken: BudgetClient = {
+    getBlockJobInfo: () => {
+      readings += 1;
+      return Promise.reject(new Error('cannot acquire state change lock'));
+    },
+    blockJobSetSpeed: (...args) => a.blockJobSetSpeed(...args),
+  };
+  const errors: string[] = [];
+  const disk = { target: 'vda', sourcePath: '/img/vm1-vda.qcow2', sourceFormat: 'qcow2' };
+  const [governor] = await governMirrors(source, broken, ref, [disk], MiB, (target, error) =>
+    errors.push(`${target}: ${error.message}`),
+  );
+  const hold = setInterval(() => {}, 1000); // the governor's own timer never keeps a process alive
+  await governor?.done();
+  clearInterval(hold);
+  t.is(readings, 5);
+  t.deepEqual(errors, ['vda: 5 readings failed in a row, the last: cannot acquire state change lock']);
 });
 
 test('stopping does not wait for a reading that never answers (a dead connection)', async (t) => {
