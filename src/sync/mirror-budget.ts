@@ -164,9 +164,8 @@ export type GovernorEnd =
   | { kind: 'failed'; error: Error; attempts: number };
 
 /**
- * Readings or speed changes that may fail in a row before the governor gives up. One RPC that fails (a libvirt job
- * lock held a moment by another caller) must not leave a thin disk's zeros at the budget: ~17 min per 256 MiB at
- * 256 KiB/s.
+ * Readings or speed changes that may fail in a row before the governor gives up. One RPC that fails must not leave a
+ * thin disk's zeros at the budget: ~17 min per 256 MiB at 256 KiB/s.
  */
 const FAILURES_TOLERATED = 5;
 
