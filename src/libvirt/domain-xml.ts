@@ -1,13 +1,13 @@
-import { DOMParser, type Document, type Element } from '@xmldom/xmldom';
+import type { Document, Element } from '@xmldom/xmldom';
 import { RehomeError } from '../errors.js';
 import {
   attr,
   child,
   childElements,
   insertAfter,
+  libvirtXmlParser,
   removeElement,
   text,
-  xml10LineEnds,
 } from './domain-xml/dom.js';
 import { type FirmwareInfo, pointNvramAt, readFirmware } from './domain-xml/firmware.js';
 import { serializeLibvirtXml } from './domain-xml/serialize.js';
@@ -95,11 +95,8 @@ export class DomainXml {
   static parse(xml: string): DomainXml {
     let document: Document;
     try {
-      document = new DOMParser({
-        normalizeLineEndings: xml10LineEnds,
-        onError: (level, message) => {
-          if (level !== 'warning') throw new Error(message);
-        },
+      document = libvirtXmlParser((level, message) => {
+        if (level !== 'warning') throw new Error(message);
       }).parseFromString(xml, 'text/xml');
     } catch (err) {
       throw new RehomeError(`Invalid domain XML: ${(err as Error).message}`, 'libvirt');

@@ -1,4 +1,4 @@
-import type { Element, Node } from '@xmldom/xmldom';
+import { DOMParser, type DOMParserOptions, type Element, type Node } from '@xmldom/xmldom';
 
 const ELEMENT = 1;
 const TEXT = 3;
@@ -63,6 +63,11 @@ export function insertAfter(reference: Element, element: Node): void {
  * follows XML 1.1 and also turns U+0085, U+2028 and U+2029 into LF, which would change a name or an owner that holds
  * one on its way back to libvirt.
  */
-export function xml10LineEnds(input: string): string {
+function xml10LineEnds(input: string): string {
   return input.replace(/\r\n?/g, '\n');
+}
+
+/** A parser for XML that goes back to libvirt: it reads line ends as libvirt does (xml10LineEnds). */
+export function libvirtXmlParser(onError?: DOMParserOptions['onError']): DOMParser {
+  return new DOMParser({ normalizeLineEndings: xml10LineEnds, ...(onError ? { onError } : {}) });
 }

@@ -1,5 +1,5 @@
 import { DOMParser, type Element, XMLSerializer } from '@xmldom/xmldom';
-import { xml10LineEnds } from '../../libvirt/domain-xml/dom.js';
+import { libvirtXmlParser } from '../../libvirt/domain-xml/dom.js';
 import { DomainXml } from '../../libvirt/domain-xml.js';
 
 function elements(parent: Element, tag: string): Element[] {
@@ -12,10 +12,7 @@ function elements(parent: Element, tag: string): Element[] {
  * up).
  */
 export function interfaceWithLink(liveXml: string, mac: string, state: 'up' | 'down'): string | undefined {
-  const document = new DOMParser({ normalizeLineEndings: xml10LineEnds }).parseFromString(
-    liveXml,
-    'text/xml',
-  );
+  const document = libvirtXmlParser().parseFromString(liveXml, 'text/xml');
   const devices = elements(document.documentElement as Element, 'devices')[0];
   if (!devices) return undefined;
   const nic = elements(devices, 'interface').find(
