@@ -175,13 +175,15 @@ test.serial('migrate without --to: placement picks a host that is not the source
 
 /** For a drain that failed or hung: each migration's phase and last steps, and the block jobs on lab-a. */
 async function logWhereTheDrainStood(t: ExecutionContext): Promise<void> {
-  const status = await rehome(['status', '--json'], { reject: false });
-  try {
-    const { migrations } = JSON.parse(status.stdout) as StatusJson;
-    for (const m of migrations)
-      t.log(`${m.phase} ${m.lastError ?? ''} ${JSON.stringify(m.history?.slice(-6))}`);
-  } catch {
-    t.log(`rehome status: ${status.stderr}`);
+  // `status VM` carries the audit history; `status` alone does not.
+  for (const vm of Object.keys(EXPECTED)) {
+    const status = await rehome(['status', vm, '--json'], { reject: false });
+    try {
+      const m = (JSON.parse(status.stdout) as StatusJson).migrations.at(-1);
+      t.log(`${vm}: ${m?.phase} ${m?.lastError ?? ''} ${JSON.stringify(m?.history?.slice(-6))}`);
+    } catch {
+      t.log(`rehome status ${vm}: ${status.stderr}`);
+    }
   }
   t.log(`block jobs now: ${JSON.stringify(await blockJobs('lab-a').catch((error) => String(error)))}`);
 }
