@@ -122,6 +122,11 @@ export const migrationSchema = z.strictObject({
   mirrorStallTimeoutMs: z.number().int().positive().default(300_000),
   /** During the initial copy, the target is asked this often whether its exports live, and must answer as fast. */
   targetCheckMs: z.number().int().positive().default(10_000),
+  /**
+   * A copy that has been over every block once and is still not ready this long after is said to be outpaced by the
+   * guest's writes (once, in the log and the progress): QEMU calls a copy ready only when it finds nothing dirty.
+   */
+  catchUpNoteMs: z.number().int().positive().default(60_000),
   /** Source disks are kept this long after a move, then reconcile removes them. */
   retentionHours: z.number().nonnegative().default(168),
   /** Pid files of exports on the target. */

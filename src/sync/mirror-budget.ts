@@ -12,6 +12,12 @@
  * what it has done. Each period the speed is set so that the stretch the job covers before the next period holds at
  * most budget × period of data: the plain budget over data, much faster over zero regions. Once the first pass is done
  * (cur ≥ the disk's size), what is left are the guest's own writes, all data: the plain budget again, for good.
+ *
+ * The speed comes down gently before data (SpeedSchedule). QEMU's rate limit (include/qemu/ratelimit.h) counts the
+ * bytes of its current 100 ms slice against whatever speed is set when it next asks: lowered from 350 MB/s straight to
+ * 256 KiB/s, the ~35 MB it had just done over zeros become 134 s of budget, and the job sleeps that long with
+ * nothing sent (seen in the lab: a copy stood still for 72 s). A lowering by at most EASE_DOWN at a time costs at most
+ * EASE_DOWN slices of sleep.
  */
 import type { LibvirtClient } from '../libvirt/client.js';
 import { BlockJobSetSpeedFlags } from '../libvirt/protocol/constants.js';
@@ -116,9 +122,18 @@ export interface BudgetOptions {
    * job's buffer under this budget (mirrorBufSize), which startMirror gives every budgeted copy.
    */
   slackBytes?: number;
-  /** The stretch is sized for `safety` periods, so a next reading that late still finds the job within budget. */
+  /** The stretch is sized for `safety` periods (default HORIZON_PERIODS). */
   safety?: number;
 }
+
+/**
+ * Periods of look-ahead: one for a reading that comes late, one for the copy's lead (over zeros QEMU has up to 16
+ * requests in flight, which `cur` counts only once done), and one to slow down by EASE_DOWN steps before the data.
+ */
+export const HORIZON_PERIODS = 3;
+
+/** A speed is lowered by at most this factor of the job's pace at a time (see the file's comment). */
+export const EASE_DOWN = 4;
 
 /**
  * The job speed (bytes per second; 0 means unlimited) for the next `periodMs`, the job standing at `cur` of its first
@@ -133,11 +148,60 @@ export function budgetSpeed(
   options: BudgetOptions = {},
 ): number {
   const slack = options.slackBytes ?? mirrorBufSize(budgetBytesPerSec);
-  const seconds = ((options.safety ?? 1.5) * periodMs) / 1000;
+  const seconds = ((options.safety ?? HORIZON_PERIODS) * periodMs) / 1000;
   if (cur >= map.size) return budgetBytesPerSec;
   const reach = map.reach(cur, budgetBytesPerSec * seconds);
   if (reach >= map.size) return 0;
   return Math.max(budgetBytesPerSec, Math.floor((reach - slack - cur) / seconds));
+}
+
+/**
+ * budgetSpeed, period after period, with two corrections while the first pass goes on:
+ * - eased down: never below the job's pace since the last reading (the lower of the speed set then and the speed it
+ *   went) ÷ EASE_DOWN. Over data reached sooner than planned this sends more than the budget for a period or two; the
+ *   alternative, QEMU's sleep, lasts minutes;
+ * - held at the budget while the data done is ahead of it (see `ahead`).
+ */
+export class SpeedSchedule {
+  private last: { speed: number; cur: number; atMs: number } | undefined;
+  private first: { cur: number; atMs: number } | undefined;
+
+  constructor(
+    private readonly map: DataMap,
+    private readonly budgetBytesPerSec: number,
+    private readonly periodMs: number,
+    private readonly options: BudgetOptions = {},
+  ) {}
+
+  /** The speed for the next period (0: unlimited), the job standing at `cur` at `atMs` (a monotonic clock). */
+  next(cur: number, atMs: number): number {
+    this.first ??= { cur, atMs };
+    let speed = budgetSpeed(this.map, cur, this.budgetBytesPerSec, this.periodMs, this.options);
+    const last = this.last;
+    if (this.ahead(cur, atMs)) {
+      speed = this.budgetBytesPerSec;
+    } else if (last && speed !== 0 && cur < this.map.size) {
+      const elapsed = atMs - last.atMs;
+      const went = elapsed > 0 ? (Math.max(0, cur - last.cur) * 1000) / elapsed : Number.POSITIVE_INFINITY;
+      const pace = last.speed === 0 ? went : Math.min(last.speed, went);
+      if (Number.isFinite(pace)) speed = Math.max(speed, Math.floor(pace / EASE_DOWN));
+    }
+    this.last = { speed, cur, atMs };
+    return speed;
+  }
+
+  /**
+   * More data done since the first reading than the budget allows in that time, a buffer aside: QEMU let a whole
+   * buffer of data go at once and is sleeping it off at the budget. A faster speed would wake it and forgive the rest
+   * (blockjob.c wakes a job whose speed goes up), so the budget holds until the time has caught up. Counted from the
+   * first reading, not from 0: a resumed copy's earlier data was sent by an earlier run.
+   */
+  private ahead(cur: number, atMs: number): boolean {
+    const first = this.first ?? { cur, atMs };
+    const slack = this.options.slackBytes ?? mirrorBufSize(this.budgetBytesPerSec);
+    const allowed = (this.budgetBytesPerSec * (atMs - first.atMs)) / 1000 + slack;
+    return this.map.dataBetween(first.cur, Math.min(cur, this.map.size)) > allowed;
+  }
 }
 
 /** What the budget needs of a libvirt client (a fake in unit tests, virsh in the bench). */
@@ -180,6 +244,7 @@ export class MirrorBudget {
   private wake: () => void = () => {};
   private lastSpeed: number | undefined;
   private sized = false;
+  private schedule: SpeedSchedule | undefined;
   private readonly finished: Promise<void>;
   private finish: () => void = () => {};
 
@@ -245,8 +310,8 @@ export class MirrorBudget {
       this.sized = true;
       if (Number(info.end) < this.map.size) return { kind: 'qemu-skips-zeros' };
     }
-    const speed = budgetSpeed(this.map, cur, this.budgetBytesPerSec, periodMs, this.options);
-    await this.setSpeed(speed, cur);
+    this.schedule ??= new SpeedSchedule(this.map, this.budgetBytesPerSec, periodMs, this.options);
+    await this.setSpeed(this.schedule.next(cur, performance.now()), cur);
     return cur < this.map.size ? undefined : { kind: 'first-pass-done' };
   }
 

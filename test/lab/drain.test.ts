@@ -82,8 +82,11 @@ test.serial('drain refuses while a VM is blocked, and without --yes when there i
 test.serial(
   'drain --skip-blocked arms every other VM as planned, never more than N initial copies',
   async (t) => {
-    // The budget counts only data (about 1 MiB on these guests' 256 MiB disks): at 256 KiB/s a copy takes seconds.
-    // Counted over the whole disk, as QEMU would by itself, each would take 17 minutes: the drain could not end here.
+    // The budget counts only data (about 2 MiB on these guests' 256 MiB disks): at 2 MiB/s a copy takes seconds.
+    // Counted over the whole disk, as QEMU would by itself, each would take 2 minutes, and the four at two at a time
+    // more than the 200 s the drain is given. The budget must stay above what the guests dirty (their agent syncs a
+    // counter 5 times a second: ~550 KB/s of 64 KiB chunks): at 256 KiB/s a copy became ready only when QEMU found
+    // nothing dirty by chance, and one run in about twenty never did.
     const watcher = watchInitialCopies('lab-a');
     const run = await rehome(
       [
@@ -96,7 +99,7 @@ test.serial(
         '--concurrency',
         '2',
         '--bandwidth',
-        '256K',
+        '2M',
         '--json',
       ],
       // Well under ava's 5 min, so that a drain that hangs fails here with what it was doing, not as a bare timeout.
@@ -122,7 +125,7 @@ test.serial(
     const jobs = await blockJobs('lab-a');
     t.deepEqual(
       jobs.map((job) => [job.domain, job.ready, job.speed]).sort(),
-      ['dr1', 'dr2', 'dr3', 'dr4'].map((vm) => [vm, true, 256 * 1024]),
+      ['dr1', 'dr2', 'dr3', 'dr4'].map((vm) => [vm, true, 2 * 1024 * 1024]),
       'each mirror is ready, and the governor left its job at the budget',
     );
     const status = JSON.parse((await rehome(['status', '--json'])).stdout) as {

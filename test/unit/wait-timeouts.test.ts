@@ -31,6 +31,34 @@ test('a copy that moves, however slowly, is not timed out', async (t) => {
   t.is((await lab.migration()).phase, 'armed');
 });
 
+test('a copy over every block once that the guest keeps dirty is said to be outpaced, once, and is armed when it catches up', async (t) => {
+  const lab = new Lab(t);
+  lab.fake.mirrorBytesPerPoll = 8 << 20; // 8 MiB a reading of 200 ms
+  const process = lab.process('migrate');
+  process.rt.settings.catchUpNoteMs = 300;
+  // The guest dirties 1 MiB every 20 ms, 10 MiB a reading: more than the copy sends.
+  const writer = setInterval(() => lab.fake.guestWrites('src', 'vm1', 'vda', 'busy'), 20);
+  t.teardown(() => clearInterval(writer));
+  const notes: string[] = [];
+  const running = migrate(process.rt, { vm: 'vm1', to: 'dst' }, (event) => {
+    if (event.step !== 'wait-ready' || event.status !== 'info' || !event.message) return;
+    if (/guest writes as fast as the copy/.test(event.message)) {
+      notes.push(event.message);
+      clearInterval(writer); // the guest calms down
+    }
+  });
+  await running;
+  t.is(notes.length, 1, 'said once');
+  t.regex(
+    notes[0] ?? '',
+    /^every block was copied once \d+ s ago, but the guest writes as fast as the copy goes/,
+  );
+  const record = await lab.migration();
+  t.is(record.phase, 'armed');
+  const audit = await lab.store.listAudit({ migrationId: record.id });
+  t.true(audit.some((e) => e.step === 'wait-ready' && e.outcome === 'info' && 'outpacedBy' in e.detail));
+});
+
 test('a target that goes away during the initial copy is seen at its next check: rolled back, the source untouched', async (t) => {
   const lab = new Lab(t);
   lab.fake.mirrorBytesPerPoll = 1 << 20; // 64 MiB at 1 MiB a reading: a copy of many seconds

@@ -86,6 +86,7 @@ async function pollUntilReady(ctx: MigrationContext, client: LibvirtClient, jobE
   let lastCur = -1;
   let movedAt = Date.now();
   let targetCheckedAt = Date.now();
+  const outpaced = new OutpacedCopy(ctx.settings.catchUpNoteMs ?? 60_000);
   const rate = new CopyRate();
   for (;;) {
     const progress = await Promise.all(
@@ -108,6 +109,12 @@ async function pollUntilReady(ctx: MigrationContext, client: LibvirtClient, jobE
       ctx.note('wait-ready', describeCopyProgress(sum.cur, sum.end, speed));
     }
     if (sum.converged) return { bytes: sum.end, ms: Date.now() - started };
+    const secondsSincePass = outpaced.check(mirroredDisks(ctx.job), progress, Date.now());
+    if (secondsSincePass !== undefined) {
+      const outpacedBy = outpacedNote(secondsSincePass, speed.bytesPerSec, ctx.job.bandwidthBytesPerSec);
+      ctx.note('wait-ready', outpacedBy);
+      await ctx.audit('wait-ready', 'info', { outpacedBy });
+    }
     if (Date.now() - targetCheckedAt >= checkMs) {
       // A target that went away (its link, its sshd) may leave the copy hanging rather than failing: ask it.
       await checkTarget(ctx, checkMs);
@@ -126,4 +133,42 @@ async function pollUntilReady(ctx: MigrationContext, client: LibvirtClient, jobE
     }
     await sleep(200);
   }
+}
+
+/**
+ * Tells once when every disk's copy has been over all its blocks (its `cur` past the disk's size) and is still not
+ * ready `afterMs` later: the guest dirties blocks as fast as the copy sends them, and QEMU calls a copy ready only
+ * when it finds nothing left to send. Not an error: a guest may calm down; but under a --bandwidth below the guest's
+ * write rate the wait may never end, and the operator should hear that.
+ */
+class OutpacedCopy {
+  private passDoneAt: number | undefined;
+  private told = false;
+
+  constructor(private readonly afterMs: number) {}
+
+  /** The seconds since the first pass ended, once, when it is time to tell; undefined otherwise. */
+  check(
+    disks: readonly { target: string; virtualSizeBytes: number }[],
+    progress: readonly { disk: string; cur: number }[],
+    now: number,
+  ): number | undefined {
+    const passDone = disks.every((disk) => {
+      const cur = progress.find((p) => p.disk === disk.target)?.cur ?? 0;
+      return disk.virtualSizeBytes > 0 && cur >= disk.virtualSizeBytes;
+    });
+    if (!passDone || this.told) return undefined;
+    this.passDoneAt ??= now;
+    if (now - this.passDoneAt < this.afterMs) return undefined;
+    this.told = true;
+    return Math.round((now - this.passDoneAt) / 1000);
+  }
+}
+
+function outpacedNote(seconds: number, bytesPerSec: number | null, budget: number | undefined): string {
+  const pace = bytesPerSec === null ? '' : ` (the copy sends ${formatBytes(Math.round(bytesPerSec))}/s)`;
+  const advice = budget
+    ? `; under --bandwidth ${formatBytes(budget)}/s it may never be (\`rehome cancel\`, then migrate with a larger budget)`
+    : '';
+  return `every block was copied once ${seconds} s ago, but the guest writes as fast as the copy goes${pace}: not ready yet${advice}`;
 }
