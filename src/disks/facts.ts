@@ -1,6 +1,6 @@
 /** What the policy needs to know from the source host about `type='volume'` disks: their pool's type and path. */
-import { DOMParser } from '@xmldom/xmldom';
 import type { LibvirtClient } from '../libvirt/client.js';
+import { libvirtXmlParser } from '../libvirt/domain-xml/dom.js';
 import type { DiskInfo } from '../libvirt/domain-xml.js';
 import type { DiskFactsForPolicy, VolumeFacts } from './policy.js';
 
@@ -15,7 +15,7 @@ export type StorageReader = Pick<
 
 /** The first element of that tag name in an XML string; a small reader for pool and volume XML. */
 function firstElement(xml: string, tag: string) {
-  const document = new DOMParser({ onError: () => {} }).parseFromString(xml, 'text/xml');
+  const document = libvirtXmlParser(() => {}).parseFromString(xml, 'text/xml');
   return document.getElementsByTagName(tag).item(0) ?? undefined;
 }
 

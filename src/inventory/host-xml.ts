@@ -1,16 +1,14 @@
 /** Readers for the host-side XML documents libvirt returns: capabilities and network definitions. */
-import { DOMParser, type Element } from '@xmldom/xmldom';
+import type { Element } from '@xmldom/xmldom';
 import { RehomeError } from '../errors.js';
-import { attr, child, childElements, text } from '../libvirt/domain-xml/dom.js';
+import { attr, child, childElements, libvirtXmlParser, text } from '../libvirt/domain-xml/dom.js';
 import type { HostCpuFacts } from './types.js';
 
 function parseRoot(xml: string, what: string): Element {
   let root: Element | null = null;
   try {
-    root = new DOMParser({
-      onError: (level, message) => {
-        if (level !== 'warning') throw new Error(message);
-      },
+    root = libvirtXmlParser((level, message) => {
+      if (level !== 'warning') throw new Error(message);
     }).parseFromString(xml, 'text/xml').documentElement;
   } catch (err) {
     throw new RehomeError(`Invalid ${what} XML from libvirt: ${(err as Error).message}`, 'libvirt');

@@ -1,4 +1,5 @@
-import { DOMParser, type Element, XMLSerializer } from '@xmldom/xmldom';
+import { type DOMParser, type Element, XMLSerializer } from '@xmldom/xmldom';
+import { libvirtXmlParser } from '../libvirt/domain-xml/dom.js';
 import { REHOME_METADATA_NS } from '../libvirt/domain-xml.js';
 import type { OwnerMetadata } from './owner.js';
 
@@ -12,7 +13,7 @@ export const REHOME_METADATA_KEY = 'rehome';
  * reads. libvirt keeps one element per namespace, so everything rehome knows of the owner sits on this one.
  */
 export function formatOwnerElement(owner: OwnerMetadata): string {
-  const document = new DOMParser().parseFromString('<owner/>', 'text/xml');
+  const document = libvirtXmlParser().parseFromString('<owner/>', 'text/xml');
   const element = document.documentElement as Element;
   if (owner.timeZone) element.setAttribute('timeZone', owner.timeZone);
   if (owner.name) element.setAttribute('name', owner.name);
@@ -24,7 +25,7 @@ export function formatOwnerElement(owner: OwnerMetadata): string {
 export function readOwnerMetadata(xml: string): OwnerMetadata | undefined {
   let document: ReturnType<DOMParser['parseFromString']>;
   try {
-    document = new DOMParser({ onError: () => undefined }).parseFromString(xml, 'text/xml');
+    document = libvirtXmlParser(() => undefined).parseFromString(xml, 'text/xml');
   } catch {
     return undefined;
   }

@@ -31,3 +31,8 @@ test('the application layer does not reach up into the CLI edge', (t) => {
   const grep = spawnSync('grep', ['-rnE', String.raw`from '(\.\./)+cli/`, 'src/app'], { encoding: 'utf8' });
   t.is(grep.status, 1, `grep found (or failed):\n${grep.stdout}${grep.stderr}`);
 });
+
+test('XML is parsed through libvirtXmlParser only: every reader sees line ends as libvirt does', (t) => {
+  const grep = spawnSync('grep', ['-rn', 'new DOMParser', 'src', '--exclude=dom.ts'], { encoding: 'utf8' });
+  t.is(grep.status, 1, `grep found (or failed):\n${grep.stdout}${grep.stderr}`);
+});

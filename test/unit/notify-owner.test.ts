@@ -96,6 +96,12 @@ test('owner metadata round-trips through a domain XML, and DomainXml.owner reads
   t.is(DomainXml.parse(xml).owner, 'a<b>&"c"@example.net');
 });
 
+test("an owner's name with Unicode line separators reads back as it was set (libvirt reads XML 1.0 line ends)", (t) => {
+  const name = 'Zoë\u2028Ops\u0085Team';
+  const element = formatOwnerElement({ address: 'ops@example.net', name });
+  t.deepEqual(readOwnerMetadata(element), { address: 'ops@example.net', name });
+});
+
 test('an owner set by DomainXml.setOwner is read too; other namespaces are not', (t) => {
   const domain = DomainXml.parse(readFileSync('test/fixtures/domain-xml/inactive-simple-gib.xml', 'utf8'));
   t.is(readOwnerMetadata(domain.toString()), undefined);

@@ -67,7 +67,10 @@ function xml10LineEnds(input: string): string {
   return input.replace(/\r\n?/g, '\n');
 }
 
-/** A parser for XML that goes back to libvirt: it reads line ends as libvirt does (xml10LineEnds). */
+/**
+ * The parser for XML from or for libvirt: it reads line ends as libvirt does (xml10LineEnds), so a name, a path or an
+ * owner reads the same here as in libvirt. Every reader of libvirt's XML uses it (test/unit/layers.test.ts checks).
+ */
 export function libvirtXmlParser(onError?: DOMParserOptions['onError']): DOMParser {
   return new DOMParser({ normalizeLineEndings: xml10LineEnds, ...(onError ? { onError } : {}) });
 }

@@ -1,7 +1,6 @@
 import type { Duplex } from 'node:stream';
-import { DOMParser } from '@xmldom/xmldom';
 import type { LibvirtClient } from '../../libvirt/client.js';
-import { attr, child, childElements } from '../../libvirt/domain-xml/dom.js';
+import { attr, child, childElements, libvirtXmlParser } from '../../libvirt/domain-xml/dom.js';
 import { DomainAffect, DomainState, DomainXmlFlags } from '../../libvirt/protocol/constants.js';
 import {
   defaultDeadline,
@@ -34,7 +33,7 @@ export interface GuestSignalChannel {
 
 /** What a live domain XML says about the maintenance channel. */
 export function readGuestSignalChannel(domainXml: string): GuestSignalChannel {
-  const devices = child(new DOMParser().parseFromString(domainXml, 'text/xml').documentElement, 'devices');
+  const devices = child(libvirtXmlParser().parseFromString(domainXml, 'text/xml').documentElement, 'devices');
   const controller = childElements(devices, 'controller').some((c) => attr(c, 'type') === 'virtio-serial');
   const channel = childElements(devices, 'channel').find(
     (c) => attr(child(c, 'target'), 'name') === GUEST_SIGNAL_CHANNEL,

@@ -1,4 +1,4 @@
-import { DOMParser, type Element, XMLSerializer } from '@xmldom/xmldom';
+import { type Element, XMLSerializer } from '@xmldom/xmldom';
 import { libvirtXmlParser } from '../../libvirt/domain-xml/dom.js';
 import { DomainXml } from '../../libvirt/domain-xml.js';
 
@@ -54,7 +54,7 @@ export function tapsLeft(ipLinkOutput: string, guestMacs: readonly string[]): st
 
 /** The `<host mac=…/>` of a libvirt network's DHCP section for this MAC, if any. */
 export function dhcpHostEntry(networkXml: string, mac: string): string | undefined {
-  const document = new DOMParser().parseFromString(networkXml, 'text/xml');
+  const document = libvirtXmlParser().parseFromString(networkXml, 'text/xml');
   const host = elements(document.documentElement as Element, 'host').find(
     (candidate) => candidate.getAttribute('mac')?.toLowerCase() === mac.toLowerCase(),
   );
