@@ -135,6 +135,11 @@ export const HORIZON_PERIODS = 3;
 /** A speed is lowered by at most this factor of the job's pace at a time (see the file's comment). */
 export const EASE_DOWN = 4;
 
+/** How far ahead of `cur` the job may be reading: `slackBytes`, or the job's buffer under this budget. */
+function slackOf(budgetBytesPerSec: number, options: BudgetOptions): number {
+  return options.slackBytes ?? mirrorBufSize(budgetBytesPerSec);
+}
+
 /**
  * The job speed (bytes per second; 0 means unlimited) for the next `periodMs`, the job standing at `cur` of its first
  * pass over `map`: the stretch it covers in `safety` periods holds at most that long's budget of data, `slackBytes`
@@ -147,7 +152,7 @@ export function budgetSpeed(
   periodMs: number,
   options: BudgetOptions = {},
 ): number {
-  const slack = options.slackBytes ?? mirrorBufSize(budgetBytesPerSec);
+  const slack = slackOf(budgetBytesPerSec, options);
   const seconds = ((options.safety ?? HORIZON_PERIODS) * periodMs) / 1000;
   if (cur >= map.size) return budgetBytesPerSec;
   const reach = map.reach(cur, budgetBytesPerSec * seconds);
@@ -178,7 +183,7 @@ export class SpeedSchedule {
     this.first ??= { cur, atMs };
     let speed = budgetSpeed(this.map, cur, this.budgetBytesPerSec, this.periodMs, this.options);
     const last = this.last;
-    if (this.ahead(cur, atMs)) {
+    if (this.ahead(this.first, cur, atMs)) {
       speed = this.budgetBytesPerSec;
     } else if (last && speed !== 0 && cur < this.map.size) {
       const elapsed = atMs - last.atMs;
@@ -196,10 +201,9 @@ export class SpeedSchedule {
    * (blockjob.c wakes a job whose speed goes up), so the budget holds until the time has caught up. Counted from the
    * first reading, not from 0: a resumed copy's earlier data was sent by an earlier run.
    */
-  private ahead(cur: number, atMs: number): boolean {
-    const first = this.first ?? { cur, atMs };
-    const slack = this.options.slackBytes ?? mirrorBufSize(this.budgetBytesPerSec);
-    const allowed = (this.budgetBytesPerSec * (atMs - first.atMs)) / 1000 + slack;
+  private ahead(first: { cur: number; atMs: number }, cur: number, atMs: number): boolean {
+    const allowed =
+      (this.budgetBytesPerSec * (atMs - first.atMs)) / 1000 + slackOf(this.budgetBytesPerSec, this.options);
     return this.map.dataBetween(first.cur, Math.min(cur, this.map.size)) > allowed;
   }
 }

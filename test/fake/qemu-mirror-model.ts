@@ -95,7 +95,7 @@ export function runMirrorModel(layout: DataLayout, options: MirrorModelOptions):
     if (now >= nextReading) {
       const wanted = options.govern(cur, now);
       if (wanted !== speed) {
-        const wakes = wanted === 0 || wanted > speed || speed === 0;
+        const wakes = wanted === 0 || wanted > speed;
         speed = wanted;
         limit.setSpeed(speed);
         if (wakes) kicked = true;

@@ -88,10 +88,9 @@ async function pollUntilReady(ctx: MigrationContext, client: LibvirtClient, jobE
   let targetCheckedAt = Date.now();
   const outpaced = new OutpacedCopy(ctx.settings.catchUpNoteMs ?? 60_000);
   const rate = new CopyRate();
+  const disks = mirroredDisks(ctx.job);
   for (;;) {
-    const progress = await Promise.all(
-      mirroredDisks(ctx.job).map((d) => mirrorProgress(client, ctx.domain, d.target)),
-    );
+    const progress = await Promise.all(disks.map((d) => mirrorProgress(client, ctx.domain, d.target)));
     const lost = progress.find((p) => !p.present);
     if (lost) {
       const reason = await jobErrors.reasonFor(lost.disk);
@@ -109,7 +108,7 @@ async function pollUntilReady(ctx: MigrationContext, client: LibvirtClient, jobE
       ctx.note('wait-ready', describeCopyProgress(sum.cur, sum.end, speed));
     }
     if (sum.converged) return { bytes: sum.end, ms: Date.now() - started };
-    const secondsSincePass = outpaced.check(mirroredDisks(ctx.job), progress, Date.now());
+    const secondsSincePass = outpaced.check(disks, progress, Date.now());
     if (secondsSincePass !== undefined) {
       const outpacedBy = outpacedNote(secondsSincePass, speed.bytesPerSec, ctx.job.bandwidthBytesPerSec);
       ctx.note('wait-ready', outpacedBy);
