@@ -27,15 +27,21 @@ import { parseArgs } from 'node:util';
 import { quoteArgv } from '../src/host/quote.js';
 import { parseBandwidth } from '../src/migration/index.js';
 import { nbdDestinationXml } from '../src/sync/block-copy.js';
-import { type BudgetClient, DataMap, MirrorBudget, mirrorBufSize } from '../src/sync/mirror-budget.js';
+import {
+  type BudgetClient,
+  DataMap,
+  jobSpeedUnder,
+  MirrorBudget,
+  mirrorBufSize,
+} from '../src/sync/mirror-budget.js';
 import { qemuNbdArgv } from '../src/sync/nbd-export.js';
 import { certificateDn } from '../src/sync/tls-identity.js';
 import { guestDiskPath, leaseFor, macForName, stageGuest } from '../test/lab/guest.js';
-import { rehome, rehomeJson } from '../test/lab/helpers-migration.js';
+import { mirrorSteps, rehome, rehomeJson } from '../test/lab/helpers-migration.js';
 import { labSh, waitForAgent } from '../test/lab/lab.js';
 import { hostAddress, hostRoot, LAB_CERT_DIR } from '../test/lab/paths.js';
 import { defineGuestFromDisk, filledDisk, removeGuest } from './lib/guests.js';
-import { log, mirrorSteps, withLab } from './lib/lab-session.js';
+import { log, withLab } from './lib/lab-session.js';
 
 const MiB = 1024 * 1024;
 const PORT = 10990;
@@ -207,7 +213,9 @@ async function oneRun(vm: string, map: DataMap, budget: number, mode: Mode): Pro
   try {
     // A discard=unmap guest's job counts only the allocated part (end < size): ready at the first cur == end.
     const minEnd = mode === 'native' ? 1 : map.size;
-    const copy = copyUntilReady(vm, minEnd, budget, mode === 'baseline' ? undefined : mirrorBufSize(budget));
+    // The governed copy starts as the engine's does: at its speed over data, with a buffer sized to it.
+    const speed = governed ? jobSpeedUnder(budget) : budget;
+    const copy = copyUntilReady(vm, minEnd, speed, mode === 'baseline' ? undefined : mirrorBufSize(speed));
     let governor: MirrorBudget | undefined;
     if (governed) {
       // The job exists once virsh blockcopy returns: wait for it, then govern.

@@ -1,5 +1,5 @@
 /** A lab session for a benchmark part: lab up, a background `rehome watch`, and always down again. */
-import { type Background, rehomeJson, startRehome } from '../../test/lab/helpers-migration.js';
+import { type Background, mirrorSteps, rehomeJson, startRehome } from '../../test/lab/helpers-migration.js';
 import { labDown, labUp } from '../../test/lab/lab.js';
 import { sleep } from '../../test/lab/run.js';
 
@@ -42,30 +42,6 @@ export class WatchProcess {
   log(): Promise<string> {
     return this.process.log();
   }
-}
-
-interface AuditJson {
-  migrations: {
-    history?: { step: string; outcome: string; detail: { ms?: number; startedAt?: string } }[];
-  }[];
-}
-
-/**
- * The VM's last migration's copy, from its audit log: `start-mirror` (blockcopy call) until `wait-ready` ended (every
- * job ready). `ms` is the two steps' own times; `from` and `to` are wall-clock (ms since the epoch).
- */
-export async function mirrorSteps(vm: string): Promise<{ ms: number; from: number; to: number }> {
-  const history = (await rehomeJson<AuditJson>(['status', vm])).migrations.at(-1)?.history ?? [];
-  const step = (name: string) => {
-    const entry = history.filter((e) => e.step === name && e.outcome === 'ok').at(-1);
-    const { ms, startedAt } = entry?.detail ?? {};
-    if (ms === undefined || startedAt === undefined)
-      throw new Error(`no timed ${name} step in the audit log`);
-    return { ms, from: Date.parse(startedAt) };
-  };
-  const start = step('start-mirror');
-  const ready = step('wait-ready');
-  return { ms: start.ms + ready.ms, from: start.from, to: ready.from + ready.ms };
 }
 
 /** blockcopy call → every job ready, in ms: the audit log's `start-mirror` + `wait-ready` of the VM's last migration. */

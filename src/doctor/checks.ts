@@ -47,18 +47,27 @@ export function versionsCheck(libvirt: VersionTriple, qemu: VersionTriple): Chec
   return { check: 'versions', status: 'ok', detail };
 }
 
-/** `which qemu-nbd qemu-img` output: one path per line for each program found. */
+/** The programs the exports and copies run on a host, and the package that gives each. */
+export const HOST_TOOLS = [
+  { tool: 'qemu-nbd', install: 'qemu-utils (Debian, Ubuntu) or qemu-img (RHEL, Fedora)' },
+  { tool: 'qemu-img', install: 'qemu-utils (Debian, Ubuntu) or qemu-img (RHEL, Fedora)' },
+  { tool: 'perl', install: 'perl-base (Debian, Ubuntu; essential) or perl-interpreter (RHEL, Fedora)' },
+] as const;
+
+/** `which qemu-nbd qemu-img perl` output: one path per line for each program found. */
 export function qemuToolsCheck(whichOutput: string): CheckResult {
   const paths = whichOutput.split('\n').map((line) => line.trim());
-  const tools = ['qemu-nbd', 'qemu-img'];
-  const found = tools.map((tool) => ({ tool, path: paths.find((path) => path.endsWith(`/${tool}`)) }));
-  const missing = found.filter((entry) => !entry.path).map((entry) => entry.tool);
+  const found = HOST_TOOLS.map((entry) => ({
+    ...entry,
+    path: paths.find((path) => path.endsWith(`/${entry.tool}`)),
+  }));
+  const missing = found.filter((entry) => !entry.path);
   if (missing.length > 0)
     return {
       check: 'qemu-tools',
       status: 'fail',
-      detail: `${missing.join(' and ')} not found on PATH`,
-      fix: 'Install qemu-utils (Debian, Ubuntu) or qemu-img (RHEL, Fedora).',
+      detail: `${missing.map((entry) => entry.tool).join(' and ')} not found on PATH`,
+      fix: `Install ${[...new Set(missing.map((entry) => entry.install))].join(', and ')}.`,
     };
   return { check: 'qemu-tools', status: 'ok', detail: found.map((entry) => entry.path).join(', ') };
 }

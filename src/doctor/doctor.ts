@@ -5,6 +5,7 @@
 import { RehomeError } from '../errors.js';
 import {
   clockCheck,
+  HOST_TOOLS,
   imageDirCheck,
   parseDf,
   parseEpoch,
@@ -127,7 +128,10 @@ async function probeHost(host: DoctorHost, ports: DoctorPorts, settings: DoctorS
   const run = (argv: readonly string[]) => ssh.exec(argv, { timeoutMs: EXEC_TIMEOUT_MS });
   const [streamLocal, tools, tls, imageDir, clock] = await Promise.all([
     streamLocalAndVersions(host.name, ssh, ports, settings.libvirtSocket),
-    run(['which', 'qemu-nbd', 'qemu-img']).then((out) => qemuToolsCheck(out.stdout), failed('qemu-tools')),
+    run(['which', ...HOST_TOOLS.map((entry) => entry.tool)]).then(
+      (out) => qemuToolsCheck(out.stdout),
+      failed('qemu-tools'),
+    ),
     readTls(run, settings.certDir),
     run(['df', '-P', '-B1', '--', host.imageDir]).then(
       (out) => diskCheck(host.imageDir, out, settings),

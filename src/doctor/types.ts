@@ -10,7 +10,7 @@ export const DOCTOR_CHECKS = [
   'stream-local',
   /** libvirtd answers, and libvirt and QEMU are recent enough. */
   'versions',
-  /** qemu-nbd (the target's export) and qemu-img (images) are installed. */
+  /** qemu-nbd (the target's export), qemu-img (images) and perl (the export's listener) are installed. */
   'qemu-tools',
   /** The NBD TLS files are in tls.certDir. */
   'tls-files',

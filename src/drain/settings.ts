@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { RehomeConfig } from '../config/schema.js';
 import { RehomeError } from '../errors.js';
 import { type HostPolicyOverride, hostPolicyOverrides } from '../inventory/host-policies.js';
+import { jobSpeedUnder } from '../sync/mirror-budget.js';
 
 /** What DESIGN.md measured for a block copy over NBD with TLS between two lab hosts (219 MiB/s). */
 export const MEASURED_LINK_MIB_PER_SEC = 219;
@@ -41,8 +42,8 @@ export interface LinkSpeed {
 
 /**
  * --link-speed, else `placement.linkSpeedMiBps`, else the block copy speed measured on these machines; a --bandwidth
- * budget below that wins. A mirror sends only the allocated bytes (the budget counts no zero region), so an ETA is
- * the allocated bytes over this speed.
+ * budget below that wins, at the speed a copy goes under it (jobSpeedUnder: 20/21 of it). A mirror sends only the
+ * allocated bytes (the budget counts no zero region), so an ETA is the allocated bytes over this speed.
  */
 export function linkSpeed(
   flag: number | undefined,
@@ -55,6 +56,7 @@ export function linkSpeed(
       : settings.linkSpeedMiBps !== undefined
         ? { mibPerSec: settings.linkSpeedMiBps, source: 'config' }
         : { mibPerSec: MEASURED_LINK_MIB_PER_SEC, source: 'measured-in-design' };
-  const budget = bandwidthBytesPerSec === undefined ? undefined : bandwidthBytesPerSec / (1024 * 1024);
+  const budget =
+    bandwidthBytesPerSec === undefined ? undefined : jobSpeedUnder(bandwidthBytesPerSec) / (1024 * 1024);
   return budget !== undefined && budget < link.mibPerSec ? { mibPerSec: budget, source: 'bandwidth' } : link;
 }

@@ -3,7 +3,7 @@ import type { LibvirtClient } from '../libvirt/client.js';
 import { blockCopyParams } from '../libvirt/client.js';
 import { BlockCopyFlags, BlockJobAbortFlags, DomainState } from '../libvirt/protocol/constants.js';
 import type { DomainRef } from '../libvirt/protocol/types.js';
-import { mirrorBufSize } from './mirror-budget.js';
+import { jobSpeedUnder, mirrorBufSize } from './mirror-budget.js';
 import type { MirrorMode, MirrorProgress, NbdExport } from './types.js';
 
 /** What the block copy needs of a libvirt client (a fake in unit tests). */
@@ -36,10 +36,10 @@ export async function startMirror(
   nbd: NbdExport,
   options: { mode?: MirrorMode; bandwidthBytesPerSec?: number } = {},
 ): Promise<void> {
-  const budget = options.bandwidthBytesPerSec;
+  const speed = options.bandwidthBytesPerSec && jobSpeedUnder(options.bandwidthBytesPerSec);
   // A smaller buffer under a budget: QEMU sends a buffer at a time, so it is also the size of its bursts.
   const params = blockCopyParams(
-    budget ? { bandwidth: BigInt(budget), bufSize: BigInt(mirrorBufSize(budget)) } : {},
+    speed ? { bandwidth: BigInt(speed), bufSize: BigInt(mirrorBufSize(speed)) } : {},
   );
   await client.blockCopy(
     domain,

@@ -10,8 +10,9 @@
  * So rehome drives the job's speed itself during the first pass. It knows where the data is (the source image's
  * allocation map, `qemu-img map`), and the job walks the disk from offset 0 with every chunk dirty, `cur` counting
  * what it has done. Each period the speed is set so that the stretch the job covers before the next period holds at
- * most budget × period of data: the plain budget over data, much faster over zero regions. Once the first pass is done
- * (cur ≥ the disk's size), what is left are the guest's own writes, all data: the plain budget again, for good.
+ * most budget × period of data: the budget over data, much faster over zero regions. Once the first pass is done
+ * (cur ≥ the disk's size), what is left are the guest's own writes, all data: the budget again, for good. The budget
+ * the job runs at is 20/21 of the user's (jobSpeedUnder: QEMU's rate limit is bursty).
  *
  * The speed comes down gently before data (SpeedSchedule). QEMU's rate limit (include/qemu/ratelimit.h) counts the
  * bytes of its current 100 ms slice against whatever speed is set when it next asks: lowered from 350 MB/s straight to
@@ -25,6 +26,16 @@ import type { DomainRef } from '../libvirt/protocol/types.js';
 import { mustExec, type RemoteShell } from './remote.js';
 
 const MiB = 1024 * 1024;
+
+/**
+ * The job's speed over data under a budget: 20/21 of it. QEMU's rate limit (include/qemu/ratelimit.h) sends each
+ * 100 ms slice's share at once, at the slice's start, so a second can hold 11 slices' worth: up to 1.1 × the job's
+ * speed (1.08 × measured, bench/README "bandwidth"). At 20/21 of the budget that is at most 1.05 × the budget, within
+ * the tenth a second may go over, and a copy takes 5 % longer than at the budget itself.
+ */
+export function jobSpeedUnder(budgetBytesPerSec: number): number {
+  return Math.floor((budgetBytesPerSec * 20) / 21);
+}
 
 /**
  * The copy job's buffer under a budget: a sixteenth of a second's budget, between 1 and 16 MiB (QEMU's default), a
@@ -127,10 +138,13 @@ export interface BudgetOptions {
 }
 
 /**
- * Periods of look-ahead: one for a reading that comes late, one for the copy's lead (over zeros QEMU has up to 16
- * requests in flight, which `cur` counts only once done), and one to slow down by EASE_DOWN steps before the data.
+ * Periods of look-ahead: three for how far the job may go before a speed set takes hold (a reading that comes late;
+ * the copy's lead, over zeros QEMU has up to 16 requests in flight, which `cur` counts only once done; a slice's
+ * share sent at once), and a third of that to slow down in EASE_DOWN steps, each covering a quarter of the one
+ * before. With three, a job walking zeros at 12 GiB/s or more (the export's replies no longer wait for delayed ACKs)
+ * reached a far extent faster than it could slow down and sent 76 × a 256 KiB/s budget in a second, in the model.
  */
-export const HORIZON_PERIODS = 3;
+export const HORIZON_PERIODS = 4;
 
 /** A speed is lowered by at most this factor of the job's pace at a time (see the file's comment). */
 export const EASE_DOWN = 4;
@@ -142,8 +156,12 @@ function slackOf(budgetBytesPerSec: number, options: BudgetOptions): number {
 
 /**
  * The job speed (bytes per second; 0 means unlimited) for the next `periodMs`, the job standing at `cur` of its first
- * pass over `map`: the stretch it covers in `safety` periods holds at most that long's budget of data, `slackBytes`
- * beyond it included. Never below the budget: over data, the budget is the speed. Pure.
+ * pass over `map`: the stretch it covers in `safety` periods holds at most that long's budget of data, and the stretch
+ * it covers in one period at most one period's, `slackBytes` beyond each included. The first lets it slow down before
+ * data ahead; the second keeps data just ahead (the end of an extent, the last data of the disk) from going at once.
+ * Never below the budget: over data, the budget is the speed. Unlimited once the rest of the disk holds no more than
+ * one period's budget of data. Pure. Here and in SpeedSchedule the budget is the job's speed over data (MirrorBudget
+ * gives jobSpeedUnder the user's budget).
  */
 export function budgetSpeed(
   map: DataMap,
@@ -152,12 +170,15 @@ export function budgetSpeed(
   periodMs: number,
   options: BudgetOptions = {},
 ): number {
-  const slack = slackOf(budgetBytesPerSec, options);
-  const seconds = ((options.safety ?? HORIZON_PERIODS) * periodMs) / 1000;
   if (cur >= map.size) return budgetBytesPerSec;
-  const reach = map.reach(cur, budgetBytesPerSec * seconds);
-  if (reach >= map.size) return 0;
-  return Math.max(budgetBytesPerSec, Math.floor((reach - slack - cur) / seconds));
+  const slack = slackOf(budgetBytesPerSec, options);
+  const period = periodMs / 1000;
+  const near = map.reach(cur, budgetBytesPerSec * period);
+  if (near >= map.size) return 0;
+  const horizon = (options.safety ?? HORIZON_PERIODS) * period;
+  const far = map.reach(cur, budgetBytesPerSec * horizon);
+  const speed = Math.min((far - slack - cur) / horizon, (near - slack - cur) / period);
+  return Math.max(budgetBytesPerSec, Math.floor(speed));
 }
 
 /**
@@ -238,9 +259,9 @@ export type GovernorEnd =
 const FAILURES_TOLERATED = 5;
 
 /**
- * Drives one copy job's speed through its first pass (see the file's comment), then leaves it at the budget. Runs on
- * its own timer, which never keeps the process alive; ends when the pass is done, the job is gone, on stop(), or
- * once readings have failed FAILURES_TOLERATED times in a row.
+ * Drives one copy job's speed through its first pass (see the file's comment), then leaves it at its speed over data
+ * (jobSpeedUnder the budget, as startMirror set it). Runs on its own timer, which never keeps the process alive; ends
+ * when the pass is done, the job is gone, on stop(), or once readings have failed FAILURES_TOLERATED times in a row.
  * If the process ends first, the job keeps the last speed set until a later run governs it again.
  */
 export class MirrorBudget {
@@ -249,6 +270,8 @@ export class MirrorBudget {
   private lastSpeed: number | undefined;
   private sized = false;
   private schedule: SpeedSchedule | undefined;
+  /** The job's speed over data (jobSpeedUnder the budget), as startMirror sets it. */
+  private readonly dataSpeed: number;
   private readonly finished: Promise<void>;
   private finish: () => void = () => {};
 
@@ -257,9 +280,10 @@ export class MirrorBudget {
     private readonly domain: DomainRef,
     private readonly disk: string,
     private readonly map: DataMap,
-    private readonly budgetBytesPerSec: number,
+    budgetBytesPerSec: number,
     private readonly options: MirrorBudgetOptions = {},
   ) {
+    this.dataSpeed = jobSpeedUnder(budgetBytesPerSec);
     this.finished = new Promise((resolve) => {
       this.finish = resolve;
     });
@@ -314,7 +338,7 @@ export class MirrorBudget {
       this.sized = true;
       if (Number(info.end) < this.map.size) return { kind: 'qemu-skips-zeros' };
     }
-    this.schedule ??= new SpeedSchedule(this.map, this.budgetBytesPerSec, periodMs, this.options);
+    this.schedule ??= new SpeedSchedule(this.map, this.dataSpeed, periodMs, this.options);
     await this.setSpeed(this.schedule.next(cur, performance.now()), cur);
     return cur < this.map.size ? undefined : { kind: 'first-pass-done' };
   }
@@ -350,8 +374,8 @@ export class MirrorBudget {
       }
       if (!end && !this.stopped) await this.sleep(periodMs);
     }
-    if (this.lastSpeed !== undefined && this.lastSpeed !== this.budgetBytesPerSec)
-      await this.setSpeed(this.budgetBytesPerSec, 0).catch(() => {});
+    if (this.lastSpeed !== undefined && this.lastSpeed !== this.dataSpeed)
+      await this.setSpeed(this.dataSpeed, 0).catch(() => {});
     this.options.onEnd?.(end);
     this.finish();
   }

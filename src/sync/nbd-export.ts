@@ -1,5 +1,6 @@
 import { posix } from 'node:path';
 import { RehomeError } from '../errors.js';
+import { noDelayListenerArgv } from './nodelay-listener.js';
 import { mustExec, type RemoteShell, run } from './remote.js';
 import { liveProcessArgv, waitForPidArgv } from './remote-process.js';
 import type { CreateExportSpec, ExportState, NbdExport } from './types.js';
@@ -33,6 +34,7 @@ export function pickFreePort(used: ReadonlySet<number>, avoid: readonly number[]
  * certificate of the fleet CA, and the `authz-simple` object admits only the one whose distinguished name is the
  * source's (`allowedClientDn`). The authz object is given as JSON, so a DN's commas need no escaping; the certificate
  * directory goes into a key=value option string, where a comma would start another option: it is refused.
+ * qemu-nbd listens on the socket noDelayListenerArgv gives it (TCP_NODELAY, bound to the target's address and `port`).
  */
 export function qemuNbdArgv(spec: CreateExportSpec, port: number, pidFile: string): string[] {
   if (spec.certDir.includes(',')) {
@@ -44,7 +46,7 @@ export function qemuNbdArgv(spec: CreateExportSpec, port: number, pidFile: strin
     );
   }
   const format = spec.format ?? 'qcow2';
-  return [
+  return noDelayListenerArgv(spec.bindAddress, port, [
     'qemu-nbd',
     '-f',
     format,
@@ -52,10 +54,6 @@ export function qemuNbdArgv(spec: CreateExportSpec, port: number, pidFile: strin
     ...(format === 'raw' ? ['--discard=unmap'] : []),
     '-x',
     spec.exportName,
-    '-b',
-    spec.bindAddress,
-    '-p',
-    String(port),
     '--persistent',
     '--shared=1',
     '--fork',
@@ -69,7 +67,7 @@ export function qemuNbdArgv(spec: CreateExportSpec, port: number, pidFile: strin
     '--tls-authz',
     'auth0',
     spec.imagePath,
-  ];
+  ]);
 }
 
 async function pathExists(shell: RemoteShell, path: string): Promise<boolean> {

@@ -1,4 +1,4 @@
-import type { RemoteShell } from './src-imports.js';
+import { noDelayListenerArgv, type RemoteShell } from './src-imports.js';
 
 /** An empty qcow2 of `sizeBytes` made and exported as `e1` on 10.0.0.2:10809, its qemu-nbd pid in /run/e1.pid. */
 export async function exportEmptyImage(
@@ -7,17 +7,15 @@ export async function exportEmptyImage(
   sizeBytes = 1 << 20,
 ): Promise<void> {
   await shell.exec(['qemu-img', 'create', '-q', '-f', 'qcow2', image, String(sizeBytes)]);
-  await shell.exec([
-    'qemu-nbd',
-    '-f',
-    'qcow2',
-    '-x',
-    'e1',
-    '-b',
-    '10.0.0.2',
-    '-p',
-    '10809',
-    '--pid-file=/run/e1.pid',
-    image,
-  ]);
+  await shell.exec(
+    noDelayListenerArgv('10.0.0.2', 10809, [
+      'qemu-nbd',
+      '-f',
+      'qcow2',
+      '-x',
+      'e1',
+      '--pid-file=/run/e1.pid',
+      image,
+    ]),
+  );
 }

@@ -62,8 +62,8 @@ export class FakeShell {
         return mkdirs(this.host, args);
       case 'qemu-img':
         return this.qemuImg(args);
-      case 'qemu-nbd':
-        return this.qemuNbd(argv);
+      case 'perl':
+        return this.listener(args);
       case 'ss':
         return ok(
           this.host
@@ -118,17 +118,23 @@ export class FakeShell {
     return fail(`qemu-img: unknown command ${args[0]}`);
   }
 
-  private qemuNbd(argv: readonly string[]): ExecResult {
+  /** noDelayListenerArgv: `perl -e SCRIPT ADDRESS PORT qemu-nbd …`, the listener made, then qemu-nbd run on it. */
+  private listener(args: readonly string[]): ExecResult {
+    const [flag, , address = '', port = '', ...command] = args;
+    if (flag !== '-e' || command[0] !== 'qemu-nbd')
+      return fail('fake shell: perl: only the listener is known', 2);
+    if (this.host.liveExports().some((p) => p.port === Number(port)))
+      return fail(`cannot listen on ${address} port ${port}: Address already in use`, 98);
+    return this.qemuNbd(command, address, Number(port));
+  }
+
+  private qemuNbd(argv: readonly string[], address: string, port: number): ExecResult {
     const option = (name: string) => argv[argv.indexOf(name) + 1];
     const imagePath = argv[argv.length - 1] ?? '';
-    const address = option('-b') ?? '';
-    const port = Number(option('-p'));
     const exportName = option('-x') ?? '';
     const pidFile = argv.find((arg) => arg.startsWith('--pid-file='))?.slice('--pid-file='.length) ?? '';
     if (!this.host.image(imagePath))
       return fail(`qemu-nbd: Failed to blk_new_open '${imagePath}': No such file`);
-    if (this.host.liveExports().some((p) => p.port === port))
-      return fail('qemu-nbd: Failed to bind socket: Address already in use');
     const process: FakeProcess = {
       pid: this.world.nextPid(),
       argv: [...argv],

@@ -37,6 +37,8 @@ export { LockedError, LockLostError, PhaseConflictError } from '../../src/store/
 export type { Phase } from '../../src/store/phases.js';
 export { openSqliteStore } from '../../src/store/sqlite/open.js';
 export type { AuditEntry, Lock, MigrationRecord, Store } from '../../src/store/types.js';
+export { jobSpeedUnder } from '../../src/sync/mirror-budget.js';
+export { noDelayListenerArgv } from '../../src/sync/nodelay-listener.js';
 export type { RemoteShell } from '../../src/sync/remote.js';
 export { liveArgv } from '../../src/sync/remote-process.js';
 export { tempDbPath } from '../integration/helpers/temp-store.js';

@@ -6,10 +6,10 @@ import { run } from './run.js';
 /** MiB of random data on a data guest's disk: a copy then has real work to do (zeroes cost it next to nothing). */
 export const DATA_MIB = 96;
 
-/** A 256 MiB ext4 disk holding DATA_MIB of random data, made once and cached with the lab's blank disks. */
-export async function dataDisk(): Promise<string> {
+/** A 256 MiB ext4 disk holding `mib` MiB of random data, made once per size and cached with the lab's blank disks. */
+export async function dataDisk(mib = DATA_MIB): Promise<string> {
   const cache = labPaths().cache;
-  const disk = path.join(cache, `disk-256M-data${DATA_MIB}M.qcow2`);
+  const disk = path.join(cache, `disk-256M-data${mib}M.qcow2`);
   if (await stat(disk).catch(() => undefined)) return disk;
   await mkdir(cache, { recursive: true });
   const work = await mkdtemp(path.join(cache, 'data-disk-'));
@@ -17,7 +17,7 @@ export async function dataDisk(): Promise<string> {
     const files = path.join(work, 'files');
     const raw = path.join(work, 'disk.raw');
     await mkdir(files);
-    await run(['dd', 'if=/dev/urandom', `of=${path.join(files, 'random')}`, 'bs=1M', `count=${DATA_MIB}`]);
+    await run(['dd', 'if=/dev/urandom', `of=${path.join(files, 'random')}`, 'bs=1M', `count=${mib}`]);
     await run(['truncate', '-s', '256M', raw]);
     await run(['mkfs.ext4', '-q', '-F', '-L', 'data', '-d', files, raw]);
     await run(['qemu-img', 'convert', '-f', 'raw', '-O', 'qcow2', raw, `${disk}.tmp`]);

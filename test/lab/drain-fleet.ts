@@ -17,11 +17,11 @@ export async function defineSizedGuest(
   name: string,
   host: string,
   memoryMiB: number,
-  options: { start?: boolean } = {},
+  options: { start?: boolean; disk?: string } = {},
 ): Promise<LabGuest> {
   const mac = macForName(name);
   const ip = await leaseFor(name, mac);
-  const xmlInHost = await stageGuest(host, name, mac, await blankGuestDisk('256M'));
+  const xmlInHost = await stageGuest(host, name, mac, options.disk ?? (await blankGuestDisk('256M')));
   const file = path.join(hostRoot(host), xmlInHost);
   const xml = await readFile(file, 'utf8');
   const sized = xml.replace(/<memory unit='MiB'>\d+<\/memory>/, `<memory unit='MiB'>${memoryMiB}</memory>`);

@@ -47,6 +47,30 @@ export interface StatusJson {
   }[];
 }
 
+interface AuditJson {
+  migrations: {
+    history?: { step: string; outcome: string; detail: { ms?: number; startedAt?: string } }[];
+  }[];
+}
+
+/**
+ * The VM's last migration's copy, from its audit log: `start-mirror` (blockcopy call) until `wait-ready` ended (every
+ * job ready). `ms` is the two steps' own times; `from` and `to` are wall-clock (ms since the epoch).
+ */
+export async function mirrorSteps(vm: string): Promise<{ ms: number; from: number; to: number }> {
+  const history = (await rehomeJson<AuditJson>(['status', vm])).migrations.at(-1)?.history ?? [];
+  const step = (name: string) => {
+    const entry = history.filter((e) => e.step === name && e.outcome === 'ok').at(-1);
+    const { ms, startedAt } = entry?.detail ?? {};
+    if (ms === undefined || startedAt === undefined)
+      throw new Error(`no timed ${name} step in the audit log`);
+    return { ms, from: Date.parse(startedAt) };
+  };
+  const start = step('start-mirror');
+  const ready = step('wait-ready');
+  return { ms: start.ms + ready.ms, from: start.from, to: ready.from + ready.ms };
+}
+
 export async function phaseOf(vm: string): Promise<string | undefined> {
   const status = await rehomeJson<StatusJson>(['status', vm]);
   return status.migrations.at(-1)?.phase;

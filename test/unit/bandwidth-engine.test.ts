@@ -1,10 +1,10 @@
 import test from 'ava';
 import { IMAGE_DIR, Lab } from '../fake/engine-harness.js';
-import { migrate } from '../fake/src-imports.js';
+import { jobSpeedUnder, migrate } from '../fake/src-imports.js';
 
 const MiB = 1024 * 1024;
 
-test('with --bandwidth, the copy of a thin disk runs faster than the budget over its zeros, and is left at the budget', async (t) => {
+test('with --bandwidth, the copy of a thin disk runs faster than the budget over its zeros, and is left at its speed over data', async (t) => {
   const lab = new Lab(t);
   lab.fake.mirrorBytesPerPoll = 4 * MiB;
   const image = lab.fake.host('src').image(`${IMAGE_DIR}/vm1-vda.qcow2`);
@@ -19,6 +19,6 @@ test('with --bandwidth, the copy of a thin disk runs faster than the budget over
     speeds.some((speed) => speed === 0 || speed > MiB),
     'the job was driven above the budget over the zeros',
   );
-  t.is(speeds.at(-1), MiB, 'and left at the budget once the first pass was done');
-  t.is(job?.speed, MiB);
+  t.is(speeds.at(-1), jobSpeedUnder(MiB), 'and left at 20/21 of the budget once the first pass was done');
+  t.is(job?.speed, jobSpeedUnder(MiB));
 });

@@ -198,9 +198,10 @@ test('a raw export stays sparse (discard), a qcow2 one is as before; a once-copy
     allowedClientDn: 'O=rehome,CN=a',
     runDir: '/run/rehome',
   };
-  const raw = qemuNbdArgv({ ...spec, format: 'raw' }, 10809, '/run/rehome/e.pid');
+  const qemuNbdPart = (argv: string[]) => argv.slice(argv.indexOf('qemu-nbd'));
+  const raw = qemuNbdPart(qemuNbdArgv({ ...spec, format: 'raw' }, 10809, '/run/rehome/e.pid'));
   t.deepEqual(raw.slice(1, 4), ['-f', 'raw', '--discard=unmap']);
-  const qcow2 = qemuNbdArgv(spec, 10809, '/run/rehome/e.pid');
+  const qcow2 = qemuNbdPart(qemuNbdArgv(spec, 10809, '/run/rehome/e.pid'));
   t.deepEqual(qcow2.slice(1, 4), ['-f', 'qcow2', '-x']);
   const once = copyOnceArgv(
     { path: '/isos/a,b.iso', format: 'raw' },

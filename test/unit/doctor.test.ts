@@ -30,7 +30,7 @@ interface FakeHost {
 
 function healthy(): FakeHost {
   return {
-    which: '/usr/bin/qemu-nbd\n/usr/bin/qemu-img\n',
+    which: '/usr/bin/qemu-nbd\n/usr/bin/qemu-img\n/usr/bin/perl\n',
     listing: 'ca-cert.pem\nclient-cert.pem\nclient-key.pem\nserver-cert.pem\nserver-key.pem\n',
     files: {
       'ca-cert.pem': pem('fleet'),
@@ -189,11 +189,20 @@ const breakages: [string, (host: FakeHost) => void, DoctorCheckName, 'fail' | 'w
   [
     'qemu-nbd missing',
     (h) => {
-      h.which = '/usr/bin/qemu-img\n';
+      h.which = '/usr/bin/qemu-img\n/usr/bin/perl\n';
     },
     'qemu-tools',
     'fail',
     /qemu-nbd not found/,
+  ],
+  [
+    'perl missing (the export listens through it)',
+    (h) => {
+      h.which = '/usr/bin/qemu-nbd\n/usr/bin/qemu-img\n';
+    },
+    'qemu-tools',
+    'fail',
+    /^perl not found/,
   ],
   [
     'a TLS file missing',
@@ -306,7 +315,7 @@ test('the fleet CA is the one most hosts hold; a tie is none, and tls.caFile dec
 
 test('the table shows each host, each check and the fixes; --json is the report itself', async (t) => {
   const host = healthy();
-  host.which = '/usr/bin/qemu-img\n';
+  host.which = '/usr/bin/qemu-img\n/usr/bin/perl\n';
   const text = formatDoctor(await doctorOn(host));
   t.regex(text, /^hv1: NOT READY\nCHECK +STATUS +DETAIL\nhost-key +ok +known/m);
   t.regex(text, /qemu-tools +FAIL +qemu-nbd not found on PATH/);

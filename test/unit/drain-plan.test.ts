@@ -5,6 +5,7 @@ import { drainSettings, linkSpeed } from '../../src/drain/settings.js';
 import { compareGuestCpus, customCpuXml } from '../../src/inventory/cpu-compare.js';
 import { withHostPolicies, withHostStates } from '../../src/inventory/fleet-facts.js';
 import type { PlacementInput } from '../../src/inventory/placement-facts.js';
+import { jobSpeedUnder } from '../../src/sync/mirror-budget.js';
 import { GiB, host, vm } from './placement-fixtures.js';
 
 const MiB = 1024 * 1024;
@@ -90,7 +91,7 @@ test('link speed: the flag, else the config, else the measured figure, each name
 
 test('with a --bandwidth budget below the link, ETAs are the allocated bytes over the budget, not the disk size', (t) => {
   const budget = linkSpeed(undefined, drainSettings({}), 10 * MiB);
-  t.deepEqual(budget, { mibPerSec: 10, source: 'bandwidth' });
+  t.deepEqual(budget, { mibPerSec: jobSpeedUnder(10 * MiB) / MiB, source: 'bandwidth' });
   t.deepEqual(
     linkSpeed(50, drainSettings({}), 100 * MiB),
     { mibPerSec: 50, source: 'flag' },
@@ -98,11 +99,12 @@ test('with a --bandwidth budget below the link, ETAs are the allocated bytes ove
   );
   const report = planHostDrain('src', fleet(), { linkSpeed: budget });
   const big = report.decisions.find((d) => d.vm === 'big');
-  // 300 MiB allocated of a 1 TiB disk: 30 s at 10 MiB/s (the budget counts no zero region), not 29 h.
-  t.is(big?.etaSeconds, 30);
+  // 300 MiB allocated of a 1 TiB disk: 31.5 s at 20/21 of 10 MiB/s, rounded up (the budget counts no zero region),
+  // not 29 h.
+  t.is(big?.etaSeconds, 32);
   t.regex(
     formatDrainPlan(report),
-    /at 10 MiB\/s \(the --bandwidth of each mirror, which counts only the bytes sent\)/,
+    /at 9\.52 MiB\/s \(20\/21 of the --bandwidth of each mirror, which counts only the bytes sent\)/,
   );
 });
 

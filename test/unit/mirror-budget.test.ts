@@ -6,6 +6,7 @@ import {
   EASE_DOWN,
   type GovernorEnd,
   governMirrors,
+  jobSpeedUnder,
   MirrorBudget,
   mirrorBufSize,
   SpeedSchedule,
@@ -105,16 +106,31 @@ const layouts: Record<string, DataMap> = {
     Array.from({ length: 256 }, (_, i) => ({ start: i * 16 * MiB, end: i * 16 * MiB + MiB })),
     4 * GiB,
   ),
+  // bench/bandwidth.ts's disk: the data, then ext4's 64 KiB of metadata every 128 MiB. Its last extent's end went at
+  // once when only the three periods' allowance counted (1.19 × budget in a second; 1.2 × in the lab).
+  'data, then 64 KiB every 128 MiB (mkfs.ext4 -d)': new DataMap(
+    [
+      { start: 0, end: 4 * MiB },
+      { start: 36 * MiB, end: 130 * MiB },
+      { start: 132 * MiB, end: 300 * MiB },
+      ...Array.from({ length: 29 }, (_, i) => ({
+        start: (384 + i * 128) * MiB,
+        end: (384 + i * 128) * MiB + 64 * 1024,
+      })),
+    ],
+    4 * GiB,
+  ),
 };
 
 for (const [name, map] of Object.entries(layouts)) {
-  test(`model of QEMU's job, 4 GiB holding 256 MiB (${name}): ready in ≤ 1.4 × the least time, ≤ 1.1 × budget a second`, (t) => {
+  test(`model of QEMU's job, 4 GiB holding ~256 MiB (${name}): ready in ≤ 1.7 × the least time, ≤ 1.1 × budget a second`, (t) => {
     const budget = 64 * MiB;
     const run = governed(map, budget);
-    // The least time: the data at the budget, the zeros as fast as they can be written. The three periods of
-    // look-ahead (HORIZON_PERIODS) cost most with few extents far apart: 1.36 x for four of them.
+    // The least time: the data at the budget, the zeros as fast as they can be written. The look-ahead
+    // (HORIZON_PERIODS) costs most with few extents far apart: 1.67 x for four of them (1.46 x with three periods,
+    // 1.36 x when an extent's last three periods of data could also go at once).
     const least = map.dataBytes / budget + (map.size - map.dataBytes) / zeroSpeed;
-    t.true(run.seconds <= 1.4 * least, `${run.seconds} s, at least ${least} s`);
+    t.true(run.seconds <= 1.7 * least, `${run.seconds} s, at least ${least} s`);
     t.true(run.maxDataPerSecond <= 1.1 * budget, `${run.maxDataPerSecond / MiB} MiB in one second`);
   });
 }
@@ -143,6 +159,33 @@ test('lowered at once from a fast walk over zeros to a small budget, QEMU sleeps
     current.maxDataPerSecond <= mirrorBufSize(budget),
     `${current.maxDataPerSecond / MiB} MiB in one second`,
   );
+});
+
+test('walking zeros at 26 GiB/s, the job slows down before a far extent in time: no second holds more than a buffer under 256 KiB/s', (t) => {
+  // Zeros go that fast since the export's replies no longer wait for delayed ACKs (the lab: 32 GiB in under 2 s with
+  // a 1 MiB buffer). With three periods of look-ahead the job reached the extent faster than EASE_DOWN steps could
+  // slow it down, and sent 76 × the budget in one second.
+  const map = layouts['four extents spread out'] as DataMap;
+  const budget = 256 * 1024;
+  const walk = (options: { safety?: number }) => {
+    const schedule = new SpeedSchedule(map, budget, 100, options);
+    return runMirrorModel(map, {
+      bufBytes: mirrorBufSize(budget),
+      initialSpeed: budget,
+      dataBytesPerSec: dataSpeed,
+      zeroBytesPerSec: 26 * GiB,
+      periodMs: 100,
+      govern: (cur, now) => schedule.next(cur, now),
+    });
+  };
+  const three = walk({ safety: 3 });
+  t.true(
+    three.maxDataPerSecond > 10 * budget,
+    `three periods: ${three.maxDataPerSecond / MiB} MiB in one second`,
+  );
+  const run = walk({});
+  t.true(run.maxDataPerSecond <= mirrorBufSize(budget), `${run.maxDataPerSecond / MiB} MiB in one second`);
+  t.true(run.seconds <= 1.1 * (map.dataBytes / budget), `${run.seconds} s`);
 });
 
 test('a small disk with a little data every 8 MiB (an ext4 layout) under a small budget is governed faster than its size ÷ budget', (t) => {
@@ -179,7 +222,8 @@ test('under a budget smaller than the job buffer, data comes no faster than the 
   const run = governed(map, budget);
   const dataSeconds = map.dataBytes / budget;
   t.true(run.seconds >= 0.9 * dataSeconds, `${run.seconds} s for ${dataSeconds} s of data at the budget`);
-  t.true(run.seconds <= 1.1 * dataSeconds, `${run.seconds} s for ${dataSeconds} s of data at the budget`);
+  // 1.2 x: the look-ahead stops the job short of each extent, and a buffer's worth of zeros goes at the budget.
+  t.true(run.seconds <= 1.25 * dataSeconds, `${run.seconds} s for ${dataSeconds} s of data at the budget`);
 
   const schedule = new SpeedSchedule(map, budget, 100);
   t.is(schedule.next(0, 0), budget, 'over data: the budget');
@@ -248,7 +292,7 @@ async function copying() {
   return { fake, session, ref, a, shell };
 }
 
-test('the governor sets the job speed through libvirt as the copy walks the disk, and leaves it at the budget', async (t) => {
+test('the governor sets the job speed through libvirt as the copy walks the disk, and leaves it at its speed over data', async (t) => {
   const { fake, ref, a, shell } = await copying();
   // 8 MiB of data at the start, zeros after, 1 MiB/s over 1 s periods. The fake job does 8 MiB a reading whatever
   // its speed: an 8 MiB slack lets that count as the buffer QEMU lets go at once, not as data ahead of the budget.
@@ -262,8 +306,8 @@ test('the governor sets the job speed through libvirt as the copy walks the disk
   t.is(speeds.at(-1), 0);
   t.is((await a.getBlockJobInfo(ref, 'vda'))?.bandwidth, 0n);
   while (await budget.step(1000)) {}
-  t.is(speeds.at(-1), MiB);
-  t.is((await a.getBlockJobInfo(ref, 'vda'))?.bandwidth, BigInt(MiB));
+  t.is(speeds.at(-1), jobSpeedUnder(MiB));
+  t.is((await a.getBlockJobInfo(ref, 'vda'))?.bandwidth, BigInt(jobSpeedUnder(MiB)));
   fake.killProcess('b', Number((await shell.exec(['cat', '/run/e1.pid'])).stdout));
   t.false(await budget.step(1000), 'a job that is gone ends the governor');
 });
@@ -293,8 +337,8 @@ test('no governing when QEMU sizes the job below the disk (it skips zeros itself
   clearInterval(hold);
   t.is(
     (await a.getBlockJobInfo(ref, 'vda'))?.bandwidth,
-    BigInt(MiB),
-    'at the budget once the first pass is done',
+    BigInt(jobSpeedUnder(MiB)),
+    'at its speed over data once the first pass is done',
   );
 });
 
@@ -315,14 +359,14 @@ test('governing every mirrored disk: a map that cannot be read leaves that disk 
   t.regex(errors[0] ?? '', /^vda: .*missing\.qcow2/);
 });
 
-test('a governor stopped while the job runs unlimited leaves it at the budget', async (t) => {
+test('a governor stopped while the job runs unlimited leaves it at its speed over data', async (t) => {
   const { ref, a } = await copying();
   const map = new DataMap([{ start: 0, end: MiB }], 64 * MiB);
   // A long period: the governor sets its first speed (unlimited: the data left fits the allowance), then waits.
   const governor = new MirrorBudget(a, ref, 'vda', map, MiB, { periodMs: 60_000 }).start();
   await waitUntil(async () => (await a.getBlockJobInfo(ref, 'vda'))?.bandwidth === 0n);
   await governor.stop();
-  t.is((await a.getBlockJobInfo(ref, 'vda'))?.bandwidth, BigInt(MiB));
+  t.is((await a.getBlockJobInfo(ref, 'vda'))?.bandwidth, BigInt(jobSpeedUnder(MiB)));
 });
 
 test('a reading that fails now and then does not end the governing: the zeros still go fast', async (t) => {
@@ -347,7 +391,7 @@ test('a reading that fails now and then does not end the governing: the zeros st
   clearInterval(hold);
   t.deepEqual(ends, [{ kind: 'first-pass-done' }]);
   t.true(speeds.includes(0), 'the zero regions went unlimited');
-  t.is((await a.getBlockJobInfo(ref, 'vda'))?.bandwidth, BigInt(MiB));
+  t.is((await a.getBlockJobInfo(ref, 'vda'))?.bandwidth, BigInt(jobSpeedUnder(MiB)));
 });
 
 test('readings that keep failing end the governing at the budget, and governMirrors says why', async (t) => {

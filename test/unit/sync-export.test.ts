@@ -11,6 +11,7 @@ import {
   qemuNbdArgv,
   removeUnfinishedExport,
 } from '../../src/sync/nbd-export.js';
+import { noDelayListenerArgv } from '../../src/sync/nodelay-listener.js';
 import type { RemoteShell } from '../../src/sync/remote.js';
 import type { CreateExportSpec } from '../../src/sync/types.js';
 
@@ -38,10 +39,13 @@ const exportSpec: CreateExportSpec = {
   runDir: '/run/rehome',
 };
 
-test('qemu-nbd argv: TLS with client certificates, bound to the address, one argv element each', (t) => {
+test('qemu-nbd argv: TLS with client certificates, on a TCP_NODELAY listener at the address, one argv element each', (t) => {
   const argv = qemuNbdArgv(exportSpec, 10809, '/run/rehome/e.pid');
   t.true(argv.includes('tls-creds-x509,id=tls0,endpoint=server,dir=/pki,verify-peer=on'));
-  t.deepEqual(argv.slice(argv.indexOf('-b'), argv.indexOf('-b') + 4), ['-b', '10.0.0.2', '-p', '10809']);
+  const qemuNbd = argv.indexOf('qemu-nbd');
+  t.deepEqual(argv.slice(qemuNbd - 2, qemuNbd), ['10.0.0.2', '10809']);
+  t.deepEqual(argv.slice(0, qemuNbd), noDelayListenerArgv('10.0.0.2', 10809, []));
+  t.false(argv.includes('-b') || argv.includes('-p'), 'qemu-nbd listens on the socket it is given');
   t.is(argv.at(-1), '/img/x.qcow2');
 });
 
@@ -99,7 +103,7 @@ test('every remote command of the export code runs with a timeout', async (t) =>
     pidFile: '/run/rehome/e.pid',
   });
   const commands = new Set(calls.map((c) => c.argv[0]));
-  for (const command of ['test', 'mkdir', 'qemu-img', 'ss', 'qemu-nbd', 'cat', 'kill', 'tail', 'rm'])
+  for (const command of ['test', 'mkdir', 'qemu-img', 'ss', 'perl', 'cat', 'kill', 'tail', 'rm'])
     t.true(commands.has(command), `${command} was run`);
   const unbounded = calls.filter((c) => !(typeof c.timeoutMs === 'number' && c.timeoutMs > 0));
   t.deepEqual(unbounded, []);

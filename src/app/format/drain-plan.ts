@@ -6,7 +6,7 @@ const SPEED_SOURCE = {
   flag: 'from --link-speed',
   config: 'from placement.linkSpeedMiBps in the config',
   'measured-in-design': 'measured for a block copy over TLS',
-  bandwidth: 'the --bandwidth of each mirror, which counts only the bytes sent',
+  bandwidth: '20/21 of the --bandwidth of each mirror, which counts only the bytes sent',
 } as const;
 
 /** `rehome plan drain` for people: a line per VM, its reason or blockers, totals, and with explain every candidate. */
