@@ -182,9 +182,17 @@ export async function domMacs(host: string, name: string): Promise<string[]> {
   return [...stdout.matchAll(/([0-9a-f]{2}(?::[0-9a-f]{2}){5})/g)].map((m) => m[1] as string);
 }
 
-/** qemu-nbd processes and rehome images left on a host. */
+/**
+ * rehome's qemu-nbd processes (export names `rehome-…`) and the VM's images left on a host. The lab hosts share the
+ * machine's PID namespace, so pgrep also lists any other qemu-nbd on the machine: those are not the lab's.
+ */
 export async function exportLeftovers(host: string, name: string): Promise<{ nbd: string; images: string }> {
-  const nbd = (await labSh(['ssh', host, 'pgrep -a qemu-nbd || true'])).stdout.trim();
+  const listed = (await labSh(['ssh', host, 'pgrep -a qemu-nbd || true'])).stdout;
+  const nbd = listed
+    .split('\n')
+    .filter((line) => / -x rehome-/.test(line))
+    .join('\n')
+    .trim();
   const images = (
     await labSh(['ssh', host, `ls /var/lib/libvirt/images/${name}-*.qcow2 2>/dev/null || true`])
   ).stdout.trim();
