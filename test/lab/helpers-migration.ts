@@ -47,21 +47,15 @@ export interface StatusJson {
   }[];
 }
 
-interface AuditJson {
-  migrations: {
-    history?: { step: string; outcome: string; detail: { ms?: number; startedAt?: string } }[];
-  }[];
-}
-
 /**
  * The VM's last migration's copy, from its audit log: `start-mirror` (blockcopy call) until `wait-ready` ended (every
  * job ready). `ms` is the two steps' own times; `from` and `to` are wall-clock (ms since the epoch).
  */
 export async function mirrorSteps(vm: string): Promise<{ ms: number; from: number; to: number }> {
-  const history = (await rehomeJson<AuditJson>(['status', vm])).migrations.at(-1)?.history ?? [];
+  const history = (await rehomeJson<StatusJson>(['status', vm])).migrations.at(-1)?.history ?? [];
   const step = (name: string) => {
     const entry = history.filter((e) => e.step === name && e.outcome === 'ok').at(-1);
-    const { ms, startedAt } = entry?.detail ?? {};
+    const { ms, startedAt } = (entry?.detail ?? {}) as { ms?: number; startedAt?: string };
     if (ms === undefined || startedAt === undefined)
       throw new Error(`no timed ${name} step in the audit log`);
     return { ms, from: Date.parse(startedAt) };

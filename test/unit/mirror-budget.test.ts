@@ -79,12 +79,17 @@ const dataSpeed = 200 * MiB;
 const zeroSpeed = 4 * GiB;
 
 /** A copy under `budget` in QEMU's model (test/fake/qemu-mirror-model.ts), `govern` asked every 100 ms. */
-function inModel(map: DataMap, budget: number, govern: (cur: number, nowMs: number) => number) {
+function inModel(
+  map: DataMap,
+  budget: number,
+  govern: (cur: number, nowMs: number) => number,
+  zeroBytesPerSec = zeroSpeed,
+) {
   return runMirrorModel(map, {
     bufBytes: mirrorBufSize(budget),
     initialSpeed: budget,
     dataBytesPerSec: dataSpeed,
-    zeroBytesPerSec: zeroSpeed,
+    zeroBytesPerSec,
     periodMs: 100,
     govern,
   });
@@ -169,14 +174,7 @@ test('walking zeros at 26 GiB/s, the job slows down before a far extent in time:
   const budget = 256 * 1024;
   const walk = (options: { safety?: number }) => {
     const schedule = new SpeedSchedule(map, budget, 100, options);
-    return runMirrorModel(map, {
-      bufBytes: mirrorBufSize(budget),
-      initialSpeed: budget,
-      dataBytesPerSec: dataSpeed,
-      zeroBytesPerSec: 26 * GiB,
-      periodMs: 100,
-      govern: (cur, now) => schedule.next(cur, now),
-    });
+    return inModel(map, budget, (cur, now) => schedule.next(cur, now), 26 * GiB);
   };
   const three = walk({ safety: 3 });
   t.true(

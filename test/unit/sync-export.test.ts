@@ -43,7 +43,6 @@ test('qemu-nbd argv: TLS with client certificates, on a TCP_NODELAY listener at 
   const argv = qemuNbdArgv(exportSpec, 10809, '/run/rehome/e.pid');
   t.true(argv.includes('tls-creds-x509,id=tls0,endpoint=server,dir=/pki,verify-peer=on'));
   const qemuNbd = argv.indexOf('qemu-nbd');
-  t.deepEqual(argv.slice(qemuNbd - 2, qemuNbd), ['10.0.0.2', '10809']);
   t.deepEqual(argv.slice(0, qemuNbd), noDelayListenerArgv('10.0.0.2', 10809, []));
   t.false(argv.includes('-b') || argv.includes('-p'), 'qemu-nbd listens on the socket it is given');
   t.is(argv.at(-1), '/img/x.qcow2');
