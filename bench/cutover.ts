@@ -104,10 +104,13 @@ async function partP1(runs: number): Promise<void> {
   );
   console.log(`  move downtime (reboot line → agent answers on lab-b): ${formatMs(move)}`);
   console.log(`  in-place reboot, same guest on lab-b, no migration:   ${formatMs(stay)}`);
-  console.log(`  P1 = ${ratio(move.median, stay.median)} (goal ≤ 1.0)`);
+  console.log(`  P1 = ${ratio(move.median, stay.median)} (goal ≤ 1.0, issue 15: ≤ 0.8)`);
+  // An in-place reboot under TCG pays for the old kernel's translated code (bench/warm-reset.ts); its fastest run
+  // is the closest this lab has to a reboot that does not.
+  console.log(`  P1 against the fastest in-place reboot: ${ratio(move.median, stay.min)}`);
   console.log(`  to the agent's BOOT line: move ${formatMs(moveBoot)}; in place ${formatMs(stayBoot)}`);
   console.log(
-    `  cutover overhead (reboot line → first console line on lab-b): ${formatMs(over)} (goal ≤ 1.0 s)`,
+    `  cutover overhead (reboot line → first console line on lab-b): ${formatMs(over)} (goal: in place + 0.3 s)`,
   );
   console.log(
     `  same, in place (reboot line → first line after the reset): ${formatMs(summarize(inPlace.map(overhead)))}`,

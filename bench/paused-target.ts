@@ -16,57 +16,20 @@
  *   flock /tmp/rehome-lab.lock npx tsx bench/paused-target.ts [--runs 5]
  */
 import { parseArgs } from 'node:util';
-import { agentReboot, consoleLogFromRoot, defineGuest, virsh, waitForAgent } from '../test/lab/lab.js';
+import { defineGuest, virsh, waitForAgent } from '../test/lab/lab.js';
+import { type BootTimes, type InPlaceTimes, inPlaceReboot, timedBoot } from './lib/boots.js';
 import { onHost } from './lib/by-hand.js';
-import { ConsoleClock } from './lib/console-clock.js';
 import { log, withLab } from './lib/lab-session.js';
 import { formatMs, summarize } from './lib/stats.js';
 
 const HOST = 'lab-a';
 const NAME = 'pt-0';
 
-interface BootTimes {
-  commandMs: number;
-  firstByteMs: number;
-  bootLineMs: number;
-}
-
-/** Runs one virsh invocation (commands separated by `;`) and times the guest's boot from its start. */
-async function timedBoot(commands: string): Promise<BootTimes> {
-  const clock = await ConsoleClock.start(consoleLogFromRoot(HOST, NAME));
-  try {
-    const startedAt = Date.now();
-    await onHost(HOST, ['virsh', commands]);
-    const commandMs = Date.now() - startedAt;
-    const boot = await clock.waitFor(/BOOT boot=/, 120_000);
-    return {
-      commandMs,
-      firstByteMs: (clock.firstByteAt ?? boot.at) - startedAt,
-      bootLineMs: boot.at - startedAt,
-    };
-  } finally {
-    clock.stop();
-  }
-}
-
 async function rssKiB(): Promise<{ rss: number; hwm: number }> {
   const pid = (await onHost(HOST, ['cat', `/run/libvirt/qemu/${NAME}.pid`])).trim();
   const status = await onHost(HOST, ['cat', `/proc/${pid}/status`]);
   const field = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1]);
   return { rss: field('VmRSS'), hwm: field('VmHWM') };
-}
-
-async function inPlaceReboot(ip: string): Promise<{ nextLineMs: number; bootLineMs: number }> {
-  const clock = await ConsoleClock.start(consoleLogFromRoot(HOST, NAME));
-  try {
-    await agentReboot(ip);
-    const reboot = await clock.waitFor(/reboot: Restarting system/, 30_000);
-    const boot = await clock.waitFor(/BOOT boot=/, 120_000);
-    const next = clock.lines.find((line) => line.at > reboot.at) ?? boot;
-    return { nextLineMs: next.at - reboot.at, bootLineMs: boot.at - reboot.at };
-  } finally {
-    clock.stop();
-  }
 }
 
 async function main(runs: number): Promise<void> {
@@ -82,17 +45,17 @@ async function main(runs: number): Promise<void> {
   const start: BootTimes[] = [];
   const resume: BootTimes[] = [];
   const attach: BootTimes[] = [];
-  const inPlace: { nextLineMs: number; bootLineMs: number }[] = [];
+  const inPlace: InPlaceTimes[] = [];
   const paused: { rss: number; hwm: number }[] = [];
   const running: { rss: number; hwm: number }[] = [];
   const pausedStartMs: number[] = [];
   for (let run = 0; run < runs; run++) {
-    inPlace.push(await inPlaceReboot(guest.ip));
+    inPlace.push(await inPlaceReboot(HOST, NAME, guest.ip));
     await waitForAgent(guest.ip);
     running.push(await rssKiB());
     await virsh(HOST, ['destroy', NAME]);
 
-    start.push(await timedBoot(`start ${NAME}`));
+    start.push(await timedBoot(HOST, NAME, `start ${NAME}`));
     await waitForAgent(guest.ip);
     await virsh(HOST, ['destroy', NAME]);
 
@@ -101,14 +64,16 @@ async function main(runs: number): Promise<void> {
     pausedStartMs.push(Date.now() - before);
     await new Promise((resolve) => setTimeout(resolve, 1000));
     paused.push(await rssKiB());
-    resume.push(await timedBoot(`resume ${NAME}`));
+    resume.push(await timedBoot(HOST, NAME, `resume ${NAME}`));
     await waitForAgent(guest.ip);
     await virsh(HOST, ['destroy', NAME]);
 
     await virsh(HOST, ['define', '/var/tmp/pt-nodisk.xml']);
     await virsh(HOST, ['start', '--paused', NAME]);
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    attach.push(await timedBoot(`attach-device ${NAME} /var/tmp/pt-disk.xml --live; resume ${NAME}`));
+    attach.push(
+      await timedBoot(HOST, NAME, `attach-device ${NAME} /var/tmp/pt-disk.xml --live; resume ${NAME}`),
+    );
     await waitForAgent(guest.ip);
     await virsh(HOST, ['destroy', NAME]);
     await virsh(HOST, ['define', '/var/tmp/pt-full.xml']);

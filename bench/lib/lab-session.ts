@@ -29,9 +29,9 @@ export class WatchProcess {
    * Arms `vm` and waits until the watcher has it: it subscribes to the host once, and re-reads the armed list every
    * 2 s, so a reboot sooner after arming would be (rightly) left to boot in place.
    */
-  async arm(vm: string, target: string, extra: readonly string[] = []): Promise<void> {
-    await rehomeJson(['migrate', vm, '--to', target, ...extra]);
-    await this.process.waitForLog(/listening to lab-a/, 30_000);
+  async arm(vm: string, target: string, source = 'lab-a'): Promise<void> {
+    await rehomeJson(['migrate', vm, '--to', target]);
+    await this.process.waitForLog(new RegExp(`listening to ${source}\\b`), 30_000);
     await sleep(2500);
   }
 

@@ -36,10 +36,12 @@ export interface RuntimeOptions {
 }
 
 /**
- * Cued shells kept per host connection by a process that runs cutovers: a cutover's burst on one host (the export's
- * observation, kill, wait and removal; the firmware carry's listing, hashing and archive) is about this many commands.
+ * Cued shells kept per host connection by a process that runs cutovers, each good for one command: a UEFI + vTPM
+ * guest's cutover runs 7-8 commands on each host (source: the QEMU's pid file and /proc, the wait for its exit, the
+ * taps, the firmware carry's listing, archive and hashes; target: the export's observation, kill, wait and removal, the
+ * carry's removal, unpacking, listing and hashes). One that finds the pool empty waits for sshd's fork (~0.2 s here).
  */
-const CUTOVER_WARM_SHELLS = 4;
+const CUTOVER_WARM_SHELLS = 8;
 
 /** Runs `work` with the config, the store and the host connections, and closes them all afterwards. */
 export async function withRuntime<T>(

@@ -106,6 +106,13 @@ export class FakeHypervisor {
     return Object.assign(session, { hosts });
   }
 
+  /** How many libvirt connections the process labelled `label` holds open to a host. */
+  openConnections(hostName: string, label: string): number {
+    return [...this.clients].filter(
+      (client) => client.host.name === hostName && client.session.label === label && !client.closed,
+    ).length;
+  }
+
   /** The host goes away: new connections fail, open ones close. */
   setReachable(hostName: string, reachable: boolean): void {
     const host = this.host(hostName);

@@ -41,7 +41,7 @@ export class FakeLibvirtClient {
   constructor(
     readonly host: FakeHost,
     private readonly world: FakeHypervisor,
-    private readonly session: FakeSession,
+    readonly session: FakeSession,
   ) {}
 
   private async call<T>(op: string, act: () => T): Promise<T> {

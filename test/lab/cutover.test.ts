@@ -16,6 +16,8 @@ test.serial(
     t.is(await phaseOf(guest.name), 'armed', 'still armed after rebooting in place');
     const watch = await lab.startRehome(['watch']);
     await watch.waitForLog(/listening to lab-a/);
+    // The target's connection is opened while armed, not while the guest is held paused.
+    await watch.waitForLog(/connected to lab-b, the target of armed VMs/);
     const second = await agentQuery(guest.ip);
     await agentReboot(guest.ip);
     t.is(await waitForPhase(guest.name, ['done', 'rolled-back', 'failed']), 'done', await watch.log());

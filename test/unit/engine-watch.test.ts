@@ -57,6 +57,42 @@ for (const burst of [
   });
 }
 
+test('the target of an armed VM is connected before its reboot, and the cutover uses that connection', async (t) => {
+  const lab = new Lab(t);
+  await lab.arm();
+  const watch = await watching(lab);
+  await until(async () =>
+    watch.process.events.some((e) => e.step === 'connect' && /^connected to dst\b/.test(e.message ?? '')),
+  );
+  t.is(lab.fake.openConnections('dst', 'watch'), 1, 'no connection to the target before the reboot');
+  await lab.fake.guestReboots('src', 'vm1', { events: 1 });
+  await until(async () => (await lab.migration()).phase === 'done');
+  await watch.stop();
+  t.is(lab.fake.openConnections('dst', 'watch'), 1, 'the cutover opened a second connection');
+  t.is(watch.process.events.filter((e) => e.step === 'connect').length, 1, 'said more than once');
+  assertMoved(t, lab, await lab.migration());
+});
+
+test('a target that cannot be reached ahead of the reboot is said once; the cutover connects when it comes back', async (t) => {
+  const lab = new Lab(t);
+  await lab.arm();
+  lab.fake.setReachable('dst', false);
+  const watch = await watching(lab);
+  await until(async () =>
+    watch.process.events.some(
+      (e) => e.step === 'connect' && /^cannot connect to dst\b/.test(e.message ?? ''),
+    ),
+  );
+  // several refreshes (5 ms apart) try again; each failure after the first is not said again
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  t.is(watch.process.events.filter((e) => e.step === 'connect').length, 1);
+  lab.fake.setReachable('dst', true);
+  await lab.fake.guestReboots('src', 'vm1', { events: 1 });
+  await until(async () => (await lab.migration()).phase === 'done');
+  await watch.stop();
+  assertMoved(t, lab, await lab.migration());
+});
+
 test('a reboot event of a VM that is not armed is left alone', async (t) => {
   const lab = new Lab(t);
   lab.fake.addGuest('src', {
@@ -145,6 +181,23 @@ test('a mirror job that vanishes while armed, then a reboot: the cutover rolls b
   const record = await lab.migration();
   t.regex(record.lastError ?? '', /block job of vda is gone/);
   assertRolledBack(t, lab, record);
+});
+
+test('reboot now with the target unreachable: the guest is not asked to reboot, and stays armed on the source', async (t) => {
+  const lab = new Lab(t);
+  await lab.arm();
+  lab.fake.setReachable('dst', false);
+  const process = lab.process('reboot');
+  await t.throwsAsync(() => rebootNow(process.rt, { vm: 'vm1' }, (event) => process.events.push(event)), {
+    message: /cannot reach dst/,
+  });
+  t.deepEqual(
+    process.events.filter((event) => event.step === 'reboot'),
+    [],
+    'the guest was asked to reboot',
+  );
+  t.is(lab.fake.host('src').domainByName('vm1')?.state, 'running');
+  assertArmed(t, lab, await lab.migration());
 });
 
 test('watch events: started, connected, reboot caught, paused, converged, target started, done, in that order', async (t) => {

@@ -116,6 +116,8 @@ export async function rebootNow(
     await options.onLocked?.();
     const ctx = contextFor(rt, record, progress, held);
     const client = await ctx.source();
+    // Opened before the guest is asked to reboot, not while it is held paused; an unreachable target stops here.
+    await ctx.targetClient();
     const domain = ctx.domain;
     const bound = rt.settings.pauseBoundMs;
     let eventAt = 0;

@@ -17,6 +17,7 @@ import { lostMirrorOf } from './mirror-events.js';
 import { noticesFor } from './notices.js';
 import { pauseNow, RebootDebouncer } from './reboot-trigger.js';
 import { reconcile, reconcileOne } from './reconcile.js';
+import { TargetConnections } from './target-connections.js';
 import { type WatchEvent, WatchTelemetry } from './watch-events.js';
 
 export interface WatchOptions {
@@ -69,12 +70,16 @@ export class Watcher {
   readonly telemetry = new WatchTelemetry((event) => this.options.onEvent?.(event));
   /** The hosts this replica watches; several replicas on one store share the fleet (created by run()). */
   private leases: HostLeases | undefined;
+  /** The targets of the armed VMs whose source this replica holds, connected ahead of their cutovers. */
+  private readonly targets: TargetConnections;
 
   constructor(
     private readonly rt: Runtime,
     private readonly progress: ProgressSink,
     private readonly options: WatchOptions = {},
-  ) {}
+  ) {
+    this.targets = new TargetConnections(rt.hosts, (message) => this.say('connect', message));
+  }
 
   async run(signal: AbortSignal): Promise<WatchSummary> {
     const refreshMs = this.options.refreshMs ?? 2000;
@@ -222,6 +227,11 @@ export class Watcher {
         this.say('subscribe', `${host}: ${(err as Error).message}`);
       }
     }
+    this.targets.keepOpen(
+      [...this.armed.values()]
+        .filter((record) => this.leases?.holds(record.sourceHost))
+        .map((record) => record.targetHost),
+    );
   }
 
   private async subscribe(host: string): Promise<void> {
