@@ -33,7 +33,8 @@ export class HostConnections {
     this.addresses = new Map(hosts.map((host) => [host.name, host.address]));
   }
 
-  ssh(host: string): Promise<SshConnection> {
+  /** Async, so that a host missing from the config rejects like any other failure to connect, never throws. */
+  async ssh(host: string): Promise<SshConnection> {
     return this.pool.get(host, this.addressOf(host));
   }
 

@@ -3,7 +3,8 @@
  * paused), its acknowledged writes are all there, the migration says why it failed, and nothing is left on the target.
  * - the target host disappears (its uplink down) during the initial copy;
  * - the target's image directory fills up during the copy (a small tmpfs mounted over it inside lab-b);
- * - the operator machine cannot reach the source for a minute while the VM is armed, and the guest reboots meanwhile.
+ * - the operator machine cannot reach the source for a minute while the VM is armed, and the guest reboots meanwhile;
+ * - the operator machine cannot reach the target when `rehome reboot` is asked for.
  */
 import test from 'ava';
 import {
@@ -245,5 +246,27 @@ test.serial(
     );
     await assertGuestOn(t, guest, 'lab-b', rebooted.boot + 1);
     t.is(await domUuid('lab-a', guest.name), undefined, 'the source domain is undefined');
+  },
+);
+
+test.serial(
+  '`rehome reboot` while the operator cannot reach the target: refused before the guest is asked, it keeps running on the source, still armed',
+  async (t) => {
+    const guest = await lab.bootedGuest('ft4');
+    await rehomeJson(['migrate', guest.name, '--to', 'lab-b']);
+    const before = await agentQuery(guest.ip);
+    t.teardown(() => cutOperatorFrom('lab-b', false));
+    await cutOperatorFrom('lab-b', true);
+    const result = await rehome(['reboot', guest.name, '--json'], { reject: false });
+    await cutOperatorFrom('lab-b', false);
+    const { error } = JSON.parse(result.stdout) as { error?: { kind: string; message: string } };
+    t.is(error?.kind, 'unreachable', result.stdout);
+    t.true(error?.message.includes(hostAddress('lab-b')), 'the error names the target');
+    t.not(result.exitCode, 0);
+    const after = await agentQuery(guest.ip);
+    t.is(after.boot, before.boot, 'the guest was asked to reboot');
+    t.true(after.counter > before.counter, 'it runs and writes');
+    t.deepEqual(await whereRuns(guest.name), ['lab-a']);
+    t.is(await phaseOf(guest.name), 'armed', 'still armed');
   },
 );
